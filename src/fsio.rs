@@ -1,0 +1,307 @@
+//! The marker on disk: a bounded, non-blocking read; an atomic, crash-safe write; a
+//! durable removal. Nothing here knows what the bytes mean.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Write as _};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::error::{Error, Step};
+use crate::marker::MAX_MARKER_BYTES;
+
+/// Temp files of a write are `..drain_request_<random>.tmp` beside the marker.
+pub const TEMP_PREFIX: &str = "..drain_request_";
+/// See [`TEMP_PREFIX`].
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// A leftover temp file older than this was left by a killed writer; a younger one
+/// may belong to a writer that is still at work.
+pub const TEMP_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// What is at the marker path, before anyone looks at the bytes.
+#[derive(Debug)]
+pub enum RawMarker {
+    /// Nothing (`ENOENT`).
+    Absent,
+    /// Something that cannot be read as a marker: not a regular file, or the open or
+    /// read failed. Reads as absent, with a warning.
+    Unreadable(io::Error),
+    /// A regular file over [`MAX_MARKER_BYTES`]: contentless, and left unread.
+    TooLarge,
+    /// The bytes of a regular file.
+    Bytes(Vec<u8>),
+}
+
+/// Reads the marker at `path`, never blocking and never holding more than 1 MiB.
+///
+/// The open is non-blocking and the file type is checked on the open descriptor
+/// before any read, so a FIFO cannot hang the caller and a link to `/dev/zero` cannot
+/// fill its memory. A regular file costs exactly open, fstat, one read and close.
+pub fn read_marker(path: &Path) -> RawMarker {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return RawMarker::Absent,
+        Err(error) => return RawMarker::Unreadable(error),
+    };
+    // A plain fstat rather than `File::metadata` (statx): the same answer for less.
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the descriptor is open for the life of `file`, and `stat` is a buffer of
+    // the type fstat fills.
+    if unsafe { libc::fstat(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+        return RawMarker::Unreadable(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded, so it initialised the buffer.
+    let stat = unsafe { stat.assume_init() };
+    if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return RawMarker::Unreadable(io::Error::other(format!(
+            "not a regular file ({})",
+            describe_file_type(stat.st_mode)
+        )));
+    }
+    let size = usize::try_from(stat.st_size).unwrap_or(usize::MAX);
+    if size > MAX_MARKER_BYTES {
+        return RawMarker::TooLarge;
+    }
+    match read_bounded(file, size) {
+        Ok(Some(bytes)) => RawMarker::Bytes(bytes),
+        Ok(None) => RawMarker::TooLarge,
+        Err(error) => RawMarker::Unreadable(error),
+    }
+}
+
+/// Reads to the end, or gives `None` once more than [`MAX_MARKER_BYTES`] arrived (the
+/// file grew while being read). One byte more than the stat size is asked for, so a
+/// short read proves the end of a regular file without a second read call.
+fn read_bounded(mut file: File, size: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = vec![0u8; size + 1];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            if len > MAX_MARKER_BYTES {
+                return Ok(None);
+            }
+            let grow = len.clamp(4096, MAX_MARKER_BYTES + 1 - len);
+            bytes.resize(len + grow, 0);
+        }
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(got) => {
+                len += got;
+                if len < bytes.len() {
+                    break;
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    bytes.truncate(len);
+    Ok(Some(bytes))
+}
+
+fn describe_file_type(mode: libc::mode_t) -> &'static str {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => "a folder",
+        libc::S_IFIFO => "a FIFO",
+        libc::S_IFSOCK => "a socket",
+        libc::S_IFCHR => "a character device",
+        libc::S_IFBLK => "a block device",
+        _ => "an unknown file type",
+    }
+}
+
+/// Replaces the marker at `marker` with `bytes`, atomically and durably.
+///
+/// Creates the folder, writes a new exclusively created temp file beside the marker,
+/// fsyncs it (without this a crash can leave an empty marker, which reads as an
+/// active drain that nothing can age out), renames it over the marker (over the file
+/// a symlinked marker points to, so the link survives) and fsyncs the folder. A new
+/// marker gets mode 0644 less the umask; an existing one keeps its mode, and its owner
+/// where the process may chown. On failure before the rename the temp file is gone
+/// and the old marker untouched; the error is the first one that happened.
+pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let folder = parent_folder(marker);
+    fs::create_dir_all(folder).map_err(|e| Error::new(Step::CreateHome, folder, e))?;
+    let target = follow_links(marker).map_err(|e| Error::new(Step::FollowLink, marker, e))?;
+    let existing = fs::metadata(&target).ok();
+
+    let (temp_path, mut file) = create_temp(folder)?;
+    let temp = TempFile(Some(temp_path));
+    let temp_path = temp.path();
+    if let Some(old) = &existing {
+        file.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+            .map_err(|e| Error::new(Step::KeepMode, temp_path, e))?;
+        // Keeping the owner is best effort: only a privileged writer may give a file
+        // away, and an unprivileged one still must be able to keep a drain alive.
+        let _ = std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()));
+    }
+    file.write_all(bytes)
+        .map_err(|e| Error::new(Step::WriteTemp, temp_path, e))?;
+    file.sync_all()
+        .map_err(|e| Error::new(Step::SyncTemp, temp_path, e))?;
+    drop(file);
+    fs::rename(temp_path, &target).map_err(|e| Error::new(Step::Rename, &target, e))?;
+    temp.disarm();
+    let target_folder = parent_folder(&target);
+    sync_folder(target_folder).map_err(|e| Error::new(Step::SyncFolder, target_folder, e))?;
+    sweep_leftovers_now_and_then(folder);
+    Ok(())
+}
+
+/// Removes the marker and fsyncs its folder. `Ok(false)` when there was none.
+pub fn remove_marker(marker: &Path) -> Result<bool, Error> {
+    match fs::remove_file(marker) {
+        Ok(()) => {
+            let folder = parent_folder(marker);
+            sync_folder(folder).map_err(|e| Error::new(Step::SyncFolder, folder, e))?;
+            Ok(true)
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(Error::new(Step::Remove, marker, error)),
+    }
+}
+
+fn parent_folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// The path a rename must replace so that a symlinked marker keeps its link: the end
+/// of the chain of links, which need not exist yet. A loop is `ELOOP`.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    const MAX_LINKS: usize = 40; // Linux's own limit for one path lookup.
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = parent_folder(&current).join(link);
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// Creates `..drain_request_<random>.tmp` in `folder`: exclusive, not following links,
+/// close-on-exec (std's default), mode 0644 less the umask.
+fn create_temp(folder: &Path) -> Result<(PathBuf, File), Error> {
+    let mut last_path = folder.join(format!("{TEMP_PREFIX}{TEMP_SUFFIX}"));
+    for _ in 0..16 {
+        let path = folder.join(format!("{TEMP_PREFIX}{}{TEMP_SUFFIX}", random_suffix()));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_path = path,
+            Err(error) => return Err(Error::new(Step::CreateTemp, &path, error)),
+        }
+    }
+    let error = io::Error::from_raw_os_error(libc::EEXIST);
+    Err(Error::new(Step::CreateTemp, &last_path, error))
+}
+
+/// 16 lower-case hex digits from the OS's random source. Uniqueness is enforced by the
+/// exclusive create; randomness only keeps concurrent writers from colliding.
+fn random_suffix() -> String {
+    let mut seed = [0u8; 8];
+    if getrandom::fill(&mut seed).is_err() {
+        // No OS randomness: fall back to time and pid; the exclusive create still
+        // guarantees that no other writer's file is ever opened.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        seed = (nanos ^ (u64::from(std::process::id()) << 32)).to_le_bytes();
+    }
+    seed.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Removes the temp file when dropped, unless disarmed after the rename.
+struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    fn path(&self) -> &Path {
+        self.0.as_deref().expect("armed")
+    }
+
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            // The caller gets the error that made us give up, not this one.
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+fn sync_folder(folder: &Path) -> io::Result<()> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(folder)?
+        .sync_all()
+}
+
+/// Sweeps `folder` at most once a minute per process: a leftover only becomes eligible
+/// a minute after it was made, so sweeping more often finds nothing new, and listing a
+/// folder of thousands of files on every keep-alive would make writes slow.
+fn sweep_leftovers_now_and_then(folder: &Path) {
+    static LAST_SWEEP: Mutex<Option<HashMap<PathBuf, Instant>>> = Mutex::new(None);
+    let now = Instant::now();
+    {
+        let mut guard = LAST_SWEEP.lock().unwrap_or_else(|poison| poison.into_inner());
+        let last = guard.get_or_insert_with(HashMap::new);
+        if last.len() > 1024 {
+            last.clear();
+        }
+        match last.get(folder) {
+            Some(at) if now.duration_since(*at) < TEMP_MAX_AGE => return,
+            _ => last.insert(folder.to_path_buf(), now),
+        };
+    }
+    sweep_leftovers(folder, SystemTime::now());
+}
+
+/// Removes this library's temp files in `folder` whose modification time is more than
+/// [`TEMP_MAX_AGE`] before `now`. Failures are ignored: a sweep is housekeeping.
+pub fn sweep_leftovers(folder: &Path, now: SystemTime) -> usize {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > TEMP_MAX_AGE);
+        if meta.file_type().is_file() && old && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}

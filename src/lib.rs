@@ -1,0 +1,154 @@
+//! # drain-control
+//!
+//! One definition of the drain marker contract, shared by a gateway (the reader) and a
+//! dashboard (the writer) that have no other channel between them.
+//!
+//! The dashboard asks a running gateway to stop taking new turns by writing
+//! `$HERMES_HOME/.drain_request.json`, and cancels by removing it. The marker carries
+//! the writer's instantiation [`epoch`], so a marker that survived a machine restart
+//! on a durable volume is ignored, and it expires an hour after its `requested_at`
+//! unless it is re-written.
+//!
+//! ```
+//! # let dir = std::env::temp_dir().join(format!("drain-doc-{}", std::process::id()));
+//! let home = Some(dir.as_path());
+//! assert!(!drain_control::drain_requested(home));
+//! let payload = drain_control::write(home, "dashboard", false)?;
+//! assert_eq!(payload.principal, "dashboard");
+//! assert!(drain_control::drain_requested(home));
+//! assert!(drain_control::clear(home)?);
+//! assert!(!drain_control::drain_requested(home));
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), drain_control::Error>(())
+//! ```
+//!
+//! Everything that decides "draining" goes through the pure [`classify`], which takes
+//! marker bytes, the current epoch and a clock reading; the functions here add only
+//! the file I/O and the warnings. Warnings go to the [`log`] facade.
+
+#![warn(missing_docs)]
+
+pub mod epoch;
+mod error;
+pub mod fsio;
+pub mod home;
+pub mod marker;
+pub mod timestamp;
+pub mod warn;
+
+use std::path::Path;
+
+pub use error::{Error, Step};
+pub use home::{MARKER_FILE_NAME, marker_path, resolve_home};
+pub use marker::{
+    Body, Classified, Context, MAX_AGE_MICROS, MAX_AGE_SECONDS, Payload, Read, Verdict, classify,
+};
+pub use timestamp::Timestamp;
+pub use warn::Warning;
+
+use fsio::RawMarker;
+
+/// Begins (or keeps alive) a drain: writes a marker stamped with this instantiation's
+/// epoch and the current time, and returns the payload written.
+///
+/// `home` is the home folder, `None` for the default (see [`resolve_home`]).
+pub fn write(
+    home: Option<&Path>,
+    principal: &str,
+    suppress_notification: bool,
+) -> Result<Payload, Error> {
+    let payload = Payload::new(
+        principal,
+        suppress_notification,
+        epoch::current(),
+        Timestamp::now(),
+    );
+    write_payload(home, &payload)?;
+    Ok(payload)
+}
+
+/// Writes `payload` as the marker of `home`, atomically (see [`fsio::write_marker`]).
+/// For callers that stamp the payload themselves, such as a binding whose epoch is
+/// computed by its host.
+pub fn write_payload(home: Option<&Path>, payload: &Payload) -> Result<(), Error> {
+    fsio::write_marker(&marker_path(home), &payload.to_bytes())
+}
+
+/// Cancels a drain: removes the marker. Returns whether there was one; a missing
+/// marker is not an error, anything else is.
+pub fn clear(home: Option<&Path>) -> Result<bool, Error> {
+    fsio::remove_marker(&marker_path(home))
+}
+
+/// The marker's read result: absent, contentless or its body. Never fails; an
+/// unreadable marker reads as absent and is logged once per distinct failure.
+pub fn read(home: Option<&Path>) -> Read {
+    status(home).read
+}
+
+/// The marker of `home` judged now, against this instantiation's epoch.
+pub fn status(home: Option<&Path>) -> Classified {
+    let inspection = inspect(
+        &marker_path(home),
+        &Context::new(epoch::current(), Timestamp::now()),
+    );
+    if let Some(warning) = &inspection.warning {
+        warn::log_once(warning);
+    }
+    inspection.classified
+}
+
+/// Whether the gateway of `home` must drain now: a marker is present, from this
+/// instantiation, and not expired.
+pub fn drain_requested(home: Option<&Path>) -> bool {
+    status(home).verdict.active
+}
+
+/// Whether an active drain asks the gateway to skip its "shutting down" notice.
+pub fn notification_suppressed(home: Option<&Path>) -> bool {
+    status(home).verdict.suppressed
+}
+
+/// The result of reading and judging one marker, with the warning it deserves, if
+/// any, left for the caller to log (bindings log through their host's logging).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inspection {
+    /// The read result and verdict.
+    pub classified: Classified,
+    /// An unreadable or expired marker's warning, not yet deduplicated.
+    pub warning: Option<Warning>,
+}
+
+/// Reads the marker at `path` and judges it in `context`, without logging.
+pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
+    let (read, unreadable) = match fsio::read_marker(path) {
+        RawMarker::Absent => (Read::Absent, None),
+        RawMarker::Unreadable(error) => (Read::Absent, Some(error)),
+        RawMarker::TooLarge => (Read::Contentless, None),
+        RawMarker::Bytes(bytes) => (Read::from_bytes(&bytes), None),
+    };
+    let classified = marker::judge(read, context);
+    let warning = match unreadable {
+        Some(error) => Some(Warning::Unreadable {
+            path: path.to_path_buf(),
+            error: error.to_string(),
+        }),
+        None => expiry_warning(path, &classified, context),
+    };
+    Inspection {
+        classified,
+        warning,
+    }
+}
+
+fn expiry_warning(path: &Path, classified: &Classified, context: &Context<'_>) -> Option<Warning> {
+    let age_micros = classified.expired_age_micros?;
+    let body = classified.read.body()?;
+    Some(Warning::Expired {
+        path: path.to_path_buf(),
+        requested_at: body.get("requested_at")?.as_str()?.to_owned(),
+        age_micros,
+        max_age_micros: context.max_age_micros,
+        principal: body.get("principal").cloned(),
+    })
+}
