@@ -30,9 +30,12 @@
 
 pub mod epoch;
 mod error;
+pub mod ffi;
 pub mod fsio;
 pub mod home;
 pub mod marker;
+#[cfg(feature = "python")]
+mod python;
 pub mod timestamp;
 pub mod warn;
 

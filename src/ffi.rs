@@ -1,0 +1,1 @@
+//! The C ABI (to be filled in by the C ABI work).

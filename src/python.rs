@@ -1,0 +1,1 @@
+//! The Python extension module (to be filled in by the Python work).
