@@ -1,1 +1,669 @@
-//! The C ABI (to be filled in by the C ABI work).
+//! The C ABI: the core's functions for C callers (and the Go package, through cgo).
+//!
+//! Every function here converts types and errors and nothing else; the contract's
+//! rules live in the core. The header `include/drain_control.h` is generated from
+//! this file by cbindgen (`scripts/gen-header`), so the doc comments below are the
+//! C documentation.
+//!
+//! Conventions, shared by every `drain_*` function:
+//! - A status of [`DrainStatus::Ok`] (0) is success; outputs are written through
+//!   out-pointers only on success, except the needed length on
+//!   [`DrainStatus::BufferTooSmall`] and the OS error number on [`DrainStatus::IoError`].
+//! - Text comes back in caller buffers (see [`drain_read`]); the library never
+//!   allocates memory that the caller must free, and returns only static strings.
+//! - Paths are NUL-terminated bytes and need not be UTF-8. A NULL `home` means the
+//!   default home: `HERMES_HOME` (whitespace stripped), else `~/.hermes`, resolved at
+//!   every call.
+//! - No call keeps state for the caller between calls (no thread-local "last error"),
+//!   so every function may be called from any thread, concurrently.
+//! - A panic inside the library (a bug) never crosses into C: it becomes
+//!   [`DrainStatus::Panic`], or `false` for the functions that return `bool`.
+
+use std::ffi::{CStr, c_char, c_int};
+use std::os::unix::ffi::OsStrExt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use crate::home::path_from_bytes;
+use crate::{Context, Error, Read, Timestamp, Verdict};
+
+/// How long a marker is honoured after its `requested_at`: one hour, in seconds.
+pub const DRAIN_MAX_AGE_SECONDS: f64 = 3600.0;
+
+/// How long a marker is honoured after its `requested_at`, in microseconds: the
+/// resolution at which expiry is decided.
+pub const DRAIN_MAX_AGE_MICROS: i64 = 3_600_000_000;
+
+/// The result of a call. 0 is success. Values are never reused: a retired status
+/// keeps its number forever. Functions take and return it as a `uint32_t`, so a value
+/// this version does not know is not undefined behaviour; `drain_status_message`
+/// describes every value.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrainStatus {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullArgument = 1,
+    /// A text argument (a principal or an epoch) was not valid UTF-8. Nothing was written.
+    InvalidUtf8 = 2,
+    /// The buffer cannot hold the text and its NUL terminator; `*out_len` holds the
+    /// text's length. Call again with a buffer of at least `*out_len + 1` bytes.
+    BufferTooSmall = 3,
+    /// The operating system reported an error; `*out_errno`, where given, holds it.
+    IoError = 4,
+    /// The library panicked (a bug); the call had no effect on its outputs.
+    Panic = 5,
+    /// An argument was out of range (such as a length above `PTRDIFF_MAX`).
+    InvalidArgument = 6,
+}
+
+impl DrainStatus {
+    /// The status with this number, if this version knows it.
+    pub fn from_u32(value: u32) -> Option<DrainStatus> {
+        [
+            DrainStatus::Ok,
+            DrainStatus::NullArgument,
+            DrainStatus::InvalidUtf8,
+            DrainStatus::BufferTooSmall,
+            DrainStatus::IoError,
+            DrainStatus::Panic,
+            DrainStatus::InvalidArgument,
+        ]
+        .into_iter()
+        .find(|status| *status as u32 == value)
+    }
+
+    /// The static description of this status.
+    pub fn message(self) -> &'static CStr {
+        match self {
+            DrainStatus::Ok => c"ok",
+            DrainStatus::NullArgument => c"a required pointer argument was NULL",
+            DrainStatus::InvalidUtf8 => c"a text argument was not valid UTF-8",
+            DrainStatus::BufferTooSmall => {
+                c"the buffer is too small; *out_len holds the length needed without the NUL"
+            }
+            DrainStatus::IoError => c"an I/O error occurred; *out_errno holds errno",
+            DrainStatus::Panic => c"the library panicked (a bug in drain-control)",
+            DrainStatus::InvalidArgument => c"an argument was out of range",
+        }
+    }
+}
+
+/// What the contract decides about one marker. Plain data: the caller owns it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrainVerdict {
+    /// A marker is there (a contentless one counts).
+    pub present: bool,
+    /// Present, and neither epoch-stale nor expired: the gateway must drain.
+    pub active: bool,
+    /// Active, and `suppress_notification` is truthy: skip the broadcast notice.
+    pub suppressed: bool,
+    /// The marker was written by another instantiation (epoch) of this machine.
+    pub epoch_stale: bool,
+    /// The marker's `requested_at` is more than `DRAIN_MAX_AGE_SECONDS` ago.
+    pub expired: bool,
+}
+
+impl From<Verdict> for DrainVerdict {
+    fn from(verdict: Verdict) -> Self {
+        DrainVerdict {
+            present: verdict.present,
+            active: verdict.active,
+            suppressed: verdict.suppressed,
+            epoch_stale: verdict.epoch_stale,
+            expired: verdict.expired,
+        }
+    }
+}
+
+/// The panic boundary: runs `body`, giving `on_panic` if it panics.
+fn boundary<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
+/// The panic boundary of a function that returns a status.
+fn status_boundary(body: impl FnOnce() -> Result<(), DrainStatus>) -> DrainStatus {
+    match boundary(Err(DrainStatus::Panic), body) {
+        Ok(()) => DrainStatus::Ok,
+        Err(status) => status,
+    }
+}
+
+/// The bytes of a NUL-terminated C string argument; NULL is an error.
+///
+/// # Safety
+/// `text` is NULL or points to a NUL-terminated string that outlives `'a`.
+unsafe fn c_bytes<'a>(text: *const c_char) -> Result<&'a [u8], DrainStatus> {
+    if text.is_null() {
+        return Err(DrainStatus::NullArgument);
+    }
+    // SAFETY: non-NULL, and NUL-terminated and alive per the caller's contract.
+    Ok(unsafe { CStr::from_ptr(text) }.to_bytes())
+}
+
+/// A C string argument that must be UTF-8 text.
+///
+/// # Safety
+/// As [`c_bytes`].
+unsafe fn c_text<'a>(text: *const c_char) -> Result<&'a str, DrainStatus> {
+    // SAFETY: passed on from the caller.
+    let bytes = unsafe { c_bytes(text) }?;
+    std::str::from_utf8(bytes).map_err(|_| DrainStatus::InvalidUtf8)
+}
+
+/// The `home` argument: NULL for the default home, else path bytes (any but NUL).
+///
+/// # Safety
+/// As [`c_bytes`].
+unsafe fn c_home<'a>(home: *const c_char) -> Option<&'a Path> {
+    // SAFETY: passed on from the caller.
+    unsafe { c_bytes(home) }.ok().map(path_from_bytes)
+}
+
+/// Bytes passed as a pointer and a length; NULL is allowed for an empty input only.
+///
+/// # Safety
+/// `data` is NULL or points to `len` readable bytes that outlive `'a`.
+unsafe fn c_slice<'a>(data: *const u8, len: usize) -> Result<&'a [u8], DrainStatus> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(DrainStatus::NullArgument);
+    }
+    if len > isize::MAX as usize {
+        return Err(DrainStatus::InvalidArgument);
+    }
+    // SAFETY: non-NULL, `len` readable bytes per the caller's contract, and `len` is
+    // within the bound `from_raw_parts` requires.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) })
+}
+
+/// A caller's text buffer: where [`TextOut::fill`] copies text and its length.
+struct TextOut {
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+}
+
+impl TextOut {
+    /// Checks the buffer arguments before any work is done: `out_len` is required,
+    /// and `buf` may be NULL only for a sizing call (`buf_len == 0`).
+    fn new(buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Result<Self, DrainStatus> {
+        if out_len.is_null() || (buf.is_null() && buf_len != 0) {
+            return Err(DrainStatus::NullArgument);
+        }
+        Ok(TextOut {
+            buf,
+            buf_len,
+            out_len,
+        })
+    }
+
+    /// Reports the length of `text` and, if it fits with its NUL, copies it in.
+    ///
+    /// # Safety
+    /// `buf` points to `buf_len` writable bytes (or `buf_len` is 0) and `out_len` to a
+    /// writable `size_t`, neither overlapping `text`.
+    unsafe fn fill(self, text: &[u8]) -> Result<(), DrainStatus> {
+        // SAFETY: `out_len` was checked non-NULL and is writable per the contract.
+        unsafe { self.out_len.write(text.len()) };
+        if self.buf_len <= text.len() {
+            return Err(DrainStatus::BufferTooSmall);
+        }
+        // SAFETY: `buf` holds `buf_len > text.len()` writable bytes, so it is non-NULL
+        // and has room for the text and the NUL; the regions do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), self.buf.cast::<u8>(), text.len());
+            self.buf.add(text.len()).write(0);
+        }
+        Ok(())
+    }
+}
+
+/// Writes `value` through `out` when `out` is not NULL.
+///
+/// # Safety
+/// `out` is NULL or valid for a write of `T`.
+unsafe fn write_optional<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL and writable per the caller's contract.
+        unsafe { out.write(value) };
+    }
+}
+
+/// Maps a failed write or clear to `IoError`, reporting its errno.
+///
+/// # Safety
+/// `out_errno` is NULL or valid for a write of an `int`.
+unsafe fn io_error(error: &Error, out_errno: *mut c_int) -> DrainStatus {
+    // Every failure of a write or clear comes from a system call; EIO stands in for
+    // one that does not carry an errno (such as a write that made no progress).
+    let errno = error.raw_os_error().unwrap_or(libc::EIO);
+    // SAFETY: passed on from the caller.
+    unsafe { write_optional(out_errno, errno) };
+    DrainStatus::IoError
+}
+
+/// Whether the gateway of `home` must drain now: a marker is present, was written by
+/// this instantiation (epoch) and is not expired.
+///
+/// `home` is the home folder as a NUL-terminated path (any bytes but NUL, not
+/// necessarily UTF-8), or NULL for the default home. Returns false on any failure: an
+/// unreadable marker reads as absent (and is logged once through the Rust `log`
+/// facade, which is silent unless a Rust logger is installed).
+///
+/// Thread-safe. Reads `HERMES_HOME` when `home` is NULL, so it must not run
+/// concurrently with `setenv`/`unsetenv` in another thread (a rule of the C library).
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_requested(home: *const c_char) -> bool {
+    // SAFETY: `home` per this function's contract.
+    boundary(false, || crate::drain_requested(unsafe { c_home(home) }))
+}
+
+/// Whether an active drain of `home` asks the gateway to skip its "shutting down"
+/// notice. False when no drain is active, and on any failure.
+///
+/// `home` as for `drain_requested`. Thread-safe, with the same caveat about
+/// `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_notification_suppressed(home: *const c_char) -> bool {
+    // SAFETY: `home` per this function's contract.
+    boundary(false, || {
+        crate::notification_suppressed(unsafe { c_home(home) })
+    })
+}
+
+/// The verdict on the marker of `home` now, against this instantiation's epoch:
+/// everything `drain_requested` and `drain_notification_suppressed` decide, at once.
+///
+/// `home` as for `drain_requested`. On success `*out` receives the verdict (the caller
+/// owns the struct). Reading never fails: an unreadable marker is absent.
+///
+/// Returns `DRAIN_STATUS_OK`, or `DRAIN_STATUS_NULL_ARGUMENT` when `out` is NULL.
+/// Thread-safe, with the same caveat about `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call; `out`
+/// is NULL or valid for writing one `drain_verdict`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_inspect(home: *const c_char, out: *mut DrainVerdict) -> DrainStatus {
+    status_boundary(|| {
+        if out.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        // SAFETY: `home` per this function's contract.
+        let verdict = crate::status(unsafe { c_home(home) }).verdict;
+        // SAFETY: `out` is non-NULL and writable per this function's contract.
+        unsafe { out.write(verdict.into()) };
+        Ok(())
+    })
+}
+
+/// Begins (or keeps alive) a drain: writes the marker of `home` atomically and
+/// durably, stamped with this instantiation's epoch and the current UTC time.
+/// Re-writing an existing marker is the keep-alive that stops it from expiring.
+///
+/// `home` as for `drain_requested`; the home folder is created if missing.
+/// `principal` names who asks (NUL-terminated UTF-8, required; never consulted by
+/// readers). `suppress_notification` asks the gateway to skip its broadcast notice.
+///
+/// Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `principal` is NULL;
+/// `DRAIN_STATUS_INVALID_UTF8` when `principal` is not UTF-8 (nothing is written);
+/// `DRAIN_STATUS_IO_ERROR` when the write failed, with the old marker (or its absence)
+/// untouched and, when `out_errno` is not NULL, `*out_errno` set to the OS error
+/// number of the first failure (`EIO` if the failure carried none). `out_errno` is
+/// written only on `DRAIN_STATUS_IO_ERROR`.
+///
+/// Thread-safe, also against other writers in this or another process: each write
+/// replaces the marker whole. Same caveat about `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, `principal` is NULL or a valid
+/// NUL-terminated string, both only read during the call; `out_errno` is NULL or valid
+/// for writing one `int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_write(
+    home: *const c_char,
+    principal: *const c_char,
+    suppress_notification: bool,
+    out_errno: *mut c_int,
+) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `principal` and `home` per this function's contract.
+        let principal = unsafe { c_text(principal) }?;
+        let home = unsafe { c_home(home) };
+        match crate::write(home, principal, suppress_notification) {
+            Ok(_) => Ok(()),
+            // SAFETY: `out_errno` per this function's contract.
+            Err(error) => Err(unsafe { io_error(&error, out_errno) }),
+        }
+    })
+}
+
+/// Cancels a drain: removes the marker of `home` and flushes its folder. Idempotent.
+///
+/// `home` as for `drain_requested`. On success, when `out_existed` is not NULL,
+/// `*out_existed` tells whether there was a marker to remove (a missing marker is not
+/// an error). On `DRAIN_STATUS_IO_ERROR`, when `out_errno` is not NULL, `*out_errno`
+/// receives the OS error number (`EIO` if the failure carried none).
+///
+/// Thread-safe. Same caveat about `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call;
+/// `out_existed` is NULL or valid for writing one `bool`, `out_errno` NULL or valid for
+/// writing one `int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_clear(
+    home: *const c_char,
+    out_existed: *mut bool,
+    out_errno: *mut c_int,
+) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `home` per this function's contract.
+        match crate::clear(unsafe { c_home(home) }) {
+            Ok(existed) => {
+                // SAFETY: `out_existed` per this function's contract.
+                unsafe { write_optional(out_existed, existed) };
+                Ok(())
+            }
+            // SAFETY: `out_errno` per this function's contract.
+            Err(error) => Err(unsafe { io_error(&error, out_errno) }),
+        }
+    })
+}
+
+/// Classifies marker bytes, the pure decision every binding shares: the verdict on
+/// `len` bytes at `marker` for the epoch `current_epoch` at the instant
+/// `now_unix_micros` (microseconds since 1970-01-01T00:00:00Z). No file is touched and
+/// nothing is logged.
+///
+/// `marker` may be NULL only when `len` is 0 (an empty marker, which is present and
+/// contentless). `current_epoch` is NUL-terminated UTF-8 (required); `""` disables
+/// the epoch check. On success `*out` receives the verdict.
+///
+/// Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` for a NULL `out`,
+/// `current_epoch`, or `marker` with `len > 0`; `DRAIN_STATUS_INVALID_UTF8` when
+/// `current_epoch` is not UTF-8; `DRAIN_STATUS_INVALID_ARGUMENT` when `len` exceeds
+/// `PTRDIFF_MAX`. Thread-safe.
+///
+/// # Safety
+/// `marker` is NULL or points to `len` readable bytes; `current_epoch` is NULL or a
+/// valid NUL-terminated string; both are only read during the call. `out` is NULL or
+/// valid for writing one `drain_verdict`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_classify(
+    marker: *const u8,
+    len: usize,
+    current_epoch: *const c_char,
+    now_unix_micros: i64,
+    out: *mut DrainVerdict,
+) -> DrainStatus {
+    status_boundary(|| {
+        if out.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        // SAFETY: `marker`, `len` and `current_epoch` per this function's contract.
+        let raw = unsafe { c_slice(marker, len) }?;
+        let epoch = unsafe { c_text(current_epoch) }?;
+        let context = Context::new(epoch, Timestamp::from_unix_micros(now_unix_micros));
+        let verdict = crate::classify(raw, &context).verdict;
+        // SAFETY: `out` is non-NULL and writable per this function's contract.
+        unsafe { out.write(verdict.into()) };
+        Ok(())
+    })
+}
+
+/// Reads the marker of `home` as JSON text: `null` when there is no marker (or it is
+/// unreadable), `{}` when it is contentless (empty, not a JSON object, over 1 MiB),
+/// else the marker's object as compact JSON with its keys in file order. This is the
+/// original's `read_drain_request()`; it says nothing about epoch or expiry (use
+/// `drain_inspect` for that).
+///
+/// `home` as for `drain_requested`. Text outputs all follow this convention: `out_len`
+/// is required and receives the text's length in bytes, without the NUL terminator.
+/// The text and a NUL are written to `buf` only when `buf_len >= *out_len + 1`;
+/// otherwise the status is `DRAIN_STATUS_BUFFER_TOO_SMALL` and only `*out_len` is
+/// written. `buf` may be NULL when `buf_len` is 0, to ask for the size. The caller
+/// owns `buf`. The text is UTF-8 without NUL bytes.
+///
+/// The marker can change between a sizing call and the next: repeat while the status
+/// is `DRAIN_STATUS_BUFFER_TOO_SMALL`.
+///
+/// Returns `DRAIN_STATUS_OK`, `DRAIN_STATUS_BUFFER_TOO_SMALL`, or
+/// `DRAIN_STATUS_NULL_ARGUMENT` when `out_len` is NULL, or `buf` is NULL with
+/// `buf_len > 0`. Thread-safe. Same caveat about `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call; `buf`
+/// is NULL or valid for writing `buf_len` bytes; `out_len` is NULL or valid for writing
+/// one `size_t`; `buf` and `out_len` do not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_read(
+    home: *const c_char,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> DrainStatus {
+    status_boundary(|| {
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        // SAFETY: `home` per this function's contract.
+        let read = crate::status(unsafe { c_home(home) }).read;
+        let text = read_json(&read);
+        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+        unsafe { out.fill(text.as_bytes()) }
+    })
+}
+
+/// The read result of marker bytes as JSON text, as `drain_read` would give it for a
+/// marker file holding those bytes: `{}` when contentless, else the object. Lets
+/// tests compare a binding's reading of the shared vectors. No file is touched.
+///
+/// `marker` may be NULL only when `len` is 0. The text goes to `buf` as described at
+/// `drain_read`.
+///
+/// Returns `DRAIN_STATUS_OK`, `DRAIN_STATUS_BUFFER_TOO_SMALL`,
+/// `DRAIN_STATUS_NULL_ARGUMENT` (NULL `out_len`, `buf` with `buf_len > 0`, or `marker`
+/// with `len > 0`) or `DRAIN_STATUS_INVALID_ARGUMENT` (`len` above `PTRDIFF_MAX`).
+/// Thread-safe.
+///
+/// # Safety
+/// `marker` is NULL or points to `len` readable bytes, only read during the call;
+/// `buf` is NULL or valid for writing `buf_len` bytes; `out_len` is NULL or valid for
+/// writing one `size_t`; none of them overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_classify_read(
+    marker: *const u8,
+    len: usize,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> DrainStatus {
+    status_boundary(|| {
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        // SAFETY: `marker` and `len` per this function's contract.
+        let raw = unsafe { c_slice(marker, len) }?;
+        let text = read_json(&Read::from_bytes(raw));
+        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+        unsafe { out.fill(text.as_bytes()) }
+    })
+}
+
+/// A read result as compact JSON text; `null` when absent.
+fn read_json(read: &Read) -> String {
+    match read.to_json() {
+        Some(value) => value.to_string(),
+        None => "null".to_owned(),
+    }
+}
+
+/// This instantiation's epoch, the text a write stamps into the marker:
+/// `"<boot_id>:<pid1 start time>"` on Linux, the boot time in seconds on macOS, and
+/// `""` where nothing identifies the instantiation (an empty epoch disables the epoch
+/// check). Computed once per process, then constant.
+///
+/// The text goes to `buf` as described at `drain_read`. Returns `DRAIN_STATUS_OK`,
+/// `DRAIN_STATUS_BUFFER_TOO_SMALL` or `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+/// `buf` is NULL or valid for writing `buf_len` bytes; `out_len` is NULL or valid for
+/// writing one `size_t`; they do not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_epoch(
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> DrainStatus {
+    status_boundary(|| {
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+        unsafe { out.fill(crate::epoch::current().as_bytes()) }
+    })
+}
+
+/// The marker path of `home`: `<home>/.drain_request.json`, with the default home
+/// resolved now when `home` is NULL. The path's raw bytes (not necessarily UTF-8,
+/// never containing NUL) go to `buf` as described at `drain_read`.
+///
+/// Returns `DRAIN_STATUS_OK`, `DRAIN_STATUS_BUFFER_TOO_SMALL` or
+/// `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe. Same caveat about `HERMES_HOME`.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call; `buf`
+/// is NULL or valid for writing `buf_len` bytes; `out_len` is NULL or valid for writing
+/// one `size_t`; `buf` and `out_len` do not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_marker_path(
+    home: *const c_char,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> DrainStatus {
+    status_boundary(|| {
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        // SAFETY: `home` per this function's contract.
+        let path = crate::marker_path(unsafe { c_home(home) });
+        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+        unsafe { out.fill(path.as_os_str().as_bytes()) }
+    })
+}
+
+/// A short English description of a status value, for messages. Any value is
+/// accepted: one this version does not know gives "unknown status".
+///
+/// The string is static, NUL-terminated and never NULL; the caller must not free or
+/// modify it. Thread-safe.
+///
+/// # Safety
+/// None: any argument is valid. (Marked `unsafe` like every function of this API.)
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_status_message(status: u32) -> *const c_char {
+    const UNKNOWN: &CStr = c"unknown status";
+    boundary(UNKNOWN.as_ptr(), || {
+        DrainStatus::from_u32(status)
+            .map_or(UNKNOWN, DrainStatus::message)
+            .as_ptr()
+    })
+}
+
+/// The library's version, such as "0.1.0" (the crate version).
+///
+/// The string is static, NUL-terminated and never NULL; the caller must not free or
+/// modify it. Thread-safe.
+///
+/// # Safety
+/// None: the function takes no arguments. (Marked `unsafe` like every function of this
+/// API.)
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_version() -> *const c_char {
+    const VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(version) => version,
+            Err(_) => panic!("the crate version holds a NUL"),
+        };
+    boundary(VERSION.as_ptr(), || VERSION.as_ptr())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The header's constants are literals (cbindgen cannot evaluate paths to the
+    // core's constants), so the build of the tests checks that they are the core's.
+    const _: () = assert!(DRAIN_MAX_AGE_MICROS == crate::MAX_AGE_MICROS);
+    const _: () = assert!(DRAIN_MAX_AGE_SECONDS == crate::MAX_AGE_SECONDS);
+
+    #[test]
+    fn a_panic_becomes_the_panic_status_and_never_unwinds_into_c() {
+        let status = status_boundary(|| panic!("a bug"));
+        assert_eq!(status, DrainStatus::Panic);
+        assert!(!boundary(false, || -> bool { panic!("a bug") }));
+    }
+
+    #[test]
+    fn a_status_body_error_is_returned_as_is() {
+        assert_eq!(status_boundary(|| Ok(())), DrainStatus::Ok);
+        let status = status_boundary(|| Err(DrainStatus::BufferTooSmall));
+        assert_eq!(status, DrainStatus::BufferTooSmall);
+    }
+
+    #[test]
+    fn text_out_writes_the_length_always_and_the_text_only_when_it_fits() {
+        let mut buf = [b'#' as c_char; 4];
+        let mut len = 0usize;
+        let out = TextOut::new(buf.as_mut_ptr(), 3, &mut len).unwrap();
+        // SAFETY: `buf` has 4 writable bytes, 3 offered; `len` is writable.
+        assert_eq!(
+            unsafe { out.fill(b"abc") },
+            Err(DrainStatus::BufferTooSmall)
+        );
+        assert_eq!(len, 3);
+        assert!(buf.iter().all(|&byte| byte == b'#' as c_char));
+        let out = TextOut::new(buf.as_mut_ptr(), 4, &mut len).unwrap();
+        // SAFETY: as above, 4 offered.
+        assert_eq!(unsafe { out.fill(b"abc") }, Ok(()));
+        assert_eq!(buf.map(|byte| byte as u8), *b"abc\0");
+    }
+
+    #[test]
+    fn text_out_needs_out_len_and_a_buffer_unless_sizing() {
+        let mut len = 0usize;
+        let null = std::ptr::null_mut();
+        assert!(TextOut::new(null, 0, &mut len).is_ok());
+        assert!(matches!(
+            TextOut::new(null, 1, &mut len),
+            Err(DrainStatus::NullArgument)
+        ));
+        let mut buf = [0 as c_char; 1];
+        let no_len = std::ptr::null_mut();
+        assert!(matches!(
+            TextOut::new(buf.as_mut_ptr(), 1, no_len),
+            Err(DrainStatus::NullArgument)
+        ));
+    }
+
+    #[test]
+    fn every_status_has_its_own_message_and_its_own_number() {
+        let statuses: Vec<_> = (0..=6)
+            .map(|value| DrainStatus::from_u32(value).unwrap())
+            .collect();
+        for (value, status) in statuses.iter().enumerate() {
+            assert_eq!(*status as usize, value);
+            let same = statuses
+                .iter()
+                .filter(|other| other.message() == status.message());
+            assert_eq!(same.count(), 1, "{status:?}");
+        }
+        assert_eq!(DrainStatus::from_u32(7), None);
+        assert_eq!(DrainStatus::from_u32(u32::MAX), None);
+    }
+}

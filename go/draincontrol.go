@@ -1,0 +1,365 @@
+// Package draincontrol speaks the drain-marker contract from Go: the same answers as
+// the Python gateway, the Rust core and the C ABI, because it is a thin layer over the
+// C ABI of the Rust core (linked statically through cgo).
+//
+// A dashboard asks a running gateway to drain (stop taking new turns) by writing the
+// marker file <home>/.drain_request.json with [Write], and cancels with [Clear]. The
+// gateway polls [Requested]. A marker written by another instantiation of the machine
+// (a reboot, a `docker restart`) or older than [MaxAge] is ignored.
+//
+// Wherever a function takes a home folder, the empty string means the default
+// resolution, done at every call: the environment variable HERMES_HOME with
+// surrounding whitespace stripped, else ~/.hermes. Paths are bytes and need not be
+// UTF-8. A path or string holding a NUL byte cannot cross into C; it is rejected
+// (an error wrapping [ErrNUL], or false), never truncated.
+//
+// Every function is safe for concurrent use by multiple goroutines. The library
+// keeps no per-thread state, so no call needs runtime.LockOSThread. One caveat comes
+// from C: with home "", the library reads HERMES_HOME through the C environment, and
+// in a cgo program os.Setenv writes that same environment without a lock the C side
+// honours; do not change HERMES_HOME while another goroutine calls with home "".
+//
+// Building needs the static library: run `cargo build --release --locked` in the
+// repository root first (scripts/test-go does). Go's build cache does not notice when
+// that library or its header changes: after rebuilding them, build with -a, or change
+// CGO_CPPFLAGS as scripts/test-go does, so that no binary links a stale library.
+package draincontrol
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../include
+#cgo LDFLAGS: ${SRCDIR}/../target/release/libdrain_control.a -lm -ldl -lpthread
+#include <stdlib.h>
+#include "drain_control.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// MaxAge is how long a marker is honoured after its requested_at: one hour. A long
+// drain keeps itself alive by calling [Write] again before it runs out.
+const MaxAge = time.Hour
+
+// MaxAge is DRAIN_MAX_AGE_MICROS, checked when compiling: a negative constant does
+// not convert to uint64, so both differences must be zero.
+const (
+	_ = uint64(MaxAge/time.Microsecond - C.DRAIN_MAX_AGE_MICROS)
+	_ = uint64(C.DRAIN_MAX_AGE_MICROS - MaxAge/time.Microsecond)
+)
+
+// Verdict is the decision about one marker (the C drain_verdict).
+type Verdict struct {
+	// Present: a marker is there (a contentless one counts).
+	Present bool
+	// Active: present, and neither epoch-stale nor expired. The gateway must drain.
+	Active bool
+	// Suppressed: active, and suppress_notification is truthy. The gateway skips its
+	// broadcast "shutting down" notice.
+	Suppressed bool
+	// EpochStale: the marker was written by another instantiation of this machine.
+	EpochStale bool
+	// Expired: the marker's requested_at is more than [MaxAge] ago.
+	Expired bool
+}
+
+// Requested reports whether the gateway of home must drain now: a marker is present,
+// from this instantiation, and not expired. It never fails: an unreadable marker, or a
+// home holding a NUL byte, gives false.
+func Requested(home string) bool {
+	h, err := cHome("requested", home)
+	if err != nil {
+		return false
+	}
+	defer C.free(unsafe.Pointer(h))
+	return bool(C.drain_requested(h))
+}
+
+// NotificationSuppressed reports whether an active drain of home asks the gateway to
+// skip its "shutting down" notice. A stale, expired or absent marker gives false, and
+// so does a home holding a NUL byte.
+func NotificationSuppressed(home string) bool {
+	h, err := cHome("notification suppressed", home)
+	if err != nil {
+		return false
+	}
+	defer C.free(unsafe.Pointer(h))
+	return bool(C.drain_notification_suppressed(h))
+}
+
+// Inspect reads the marker of home and judges it now, against this instantiation's
+// epoch, returning the whole [Verdict]. An unreadable marker reads as absent, as in
+// [Requested]; the error is only for a home holding a NUL byte or a library failure
+// (a [*StatusError]).
+func Inspect(home string) (Verdict, error) {
+	h, err := cHome("inspect", home)
+	if err != nil {
+		return Verdict{}, err
+	}
+	defer C.free(unsafe.Pointer(h))
+	var out C.drain_verdict
+	if st := C.drain_inspect(h, &out); st != 0 {
+		return Verdict{}, statusError("inspect", st)
+	}
+	return goVerdict(&out), nil
+}
+
+// Write begins (or keeps alive) a drain: it writes the marker of home, stamped with
+// this instantiation's epoch and the current UTC time, atomically and durably. The
+// home folder is created if missing. Writing again refreshes requested_at.
+//
+// An I/O failure is an [*fs.PathError] with Op "write", the marker path, and the
+// [syscall.Errno] as Err (EIO when the OS gave none), so errors.Is(err,
+// fs.ErrPermission) works; the old marker (or its absence) is then untouched. The
+// Path is always the marker path, even when the call that failed acted on the home
+// folder or the temporary file beside the marker: the C ABI reports only the errno. A principal that is not UTF-8 writes nothing and
+// gives a [*StatusError] with [StatusInvalidUTF8].
+func Write(home, principal string, suppressNotification bool) error {
+	h, err := cHome("write", home)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(h))
+	p, err := cString("write", "principal", principal)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(p))
+	var errno C.int
+	st := C.drain_write(h, p, C.bool(suppressNotification), &errno)
+	return ioError("write", home, st, errno)
+}
+
+// Clear cancels a drain: it removes the marker of home and reports whether there was
+// one. A missing marker is not an error (Clear is idempotent); any other failure is an
+// [*fs.PathError] with Op "clear", the marker path and the [syscall.Errno].
+func Clear(home string) (existed bool, err error) {
+	h, err := cHome("clear", home)
+	if err != nil {
+		return false, err
+	}
+	defer C.free(unsafe.Pointer(h))
+	var out C.bool
+	var errno C.int
+	st := C.drain_clear(h, &out, &errno)
+	if err := ioError("clear", home, st, errno); err != nil {
+		return false, err
+	}
+	return bool(out), nil
+}
+
+// Read returns the marker of home as the original's read_drain_request does: a nil
+// map when there is no marker (or it cannot be read), an empty map when the marker is
+// contentless (empty, torn, not UTF-8, not a JSON object, over 1 MiB), else its JSON
+// object. Numbers are [json.Number], so big integers stay exact; nested objects are
+// map[string]any and arrays []any. The error is only for a home holding a NUL byte
+// or a library failure.
+func Read(home string) (map[string]any, error) {
+	h, err := cHome("read", home)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(h))
+	text, err := fetchText("read", func(buf *C.char, n C.size_t, outLen *C.size_t) C.drain_status {
+		return C.drain_read(h, buf, n, outLen)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeRead("read", text)
+}
+
+// Classify judges marker bytes without touching any file: the pure classifier every
+// binding shares. currentEpoch is the instantiation epoch to compare with ("" disables
+// the epoch check) and now the clock reading, used to the microsecond. The error is
+// only for a currentEpoch holding a NUL byte ([ErrNUL]) or not UTF-8
+// ([StatusInvalidUTF8]), or a library failure.
+func Classify(marker []byte, currentEpoch string, now time.Time) (Verdict, error) {
+	e, err := cString("classify", "current epoch", currentEpoch)
+	if err != nil {
+		return Verdict{}, err
+	}
+	defer C.free(unsafe.Pointer(e))
+	ptr, n := cBytes(marker)
+	var out C.drain_verdict
+	if st := C.drain_classify(ptr, n, e, C.int64_t(now.UnixMicro()), &out); st != 0 {
+		return Verdict{}, statusError("classify", st)
+	}
+	return goVerdict(&out), nil
+}
+
+// ClassifyRead returns the read result of marker bytes, as [Read] would return it for
+// a marker file holding them: never nil (bytes always make a present marker), empty
+// when contentless, else the JSON object.
+func ClassifyRead(marker []byte) (map[string]any, error) {
+	ptr, n := cBytes(marker)
+	text, err := fetchText("classify read", func(buf *C.char, bufLen C.size_t, outLen *C.size_t) C.drain_status {
+		return C.drain_classify_read(ptr, n, buf, bufLen, outLen)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeRead("classify read", text)
+}
+
+// Epoch returns this instantiation's epoch: on Linux "<boot_id>:<starttime of PID 1>",
+// on macOS the kernel boot time in seconds, and "" where nothing identifies the
+// instantiation (an empty epoch never makes a marker stale). It is computed once per
+// process. Epoch returns "" also in the unexpected case of a library failure.
+func Epoch() string {
+	text, err := fetchText("epoch", func(buf *C.char, n C.size_t, outLen *C.size_t) C.drain_status {
+		return C.drain_epoch(buf, n, outLen)
+	})
+	if err != nil {
+		return ""
+	}
+	return text
+}
+
+// MarkerPath returns the marker file's path for home: <home>/.drain_request.json,
+// with the default resolution for "" done now. It returns "" for a home holding a
+// NUL byte (or in the unexpected case of a library failure).
+func MarkerPath(home string) string {
+	path, err := markerPath(home)
+	if err != nil {
+		return ""
+	}
+	return path
+}
+
+// Version returns the version of the linked library, as in its Cargo.toml.
+func Version() string {
+	return C.GoString(C.drain_version())
+}
+
+func markerPath(home string) (string, error) {
+	h, err := cHome("marker path", home)
+	if err != nil {
+		return "", err
+	}
+	defer C.free(unsafe.Pointer(h))
+	return fetchText("marker path", func(buf *C.char, n C.size_t, outLen *C.size_t) C.drain_status {
+		return C.drain_marker_path(h, buf, n, outLen)
+	})
+}
+
+// cHome turns a home argument into a C string: NULL for "" (the default resolution).
+// The caller frees it; C.free(NULL) does nothing.
+func cHome(op, home string) (*C.char, error) {
+	if home == "" {
+		return nil, nil
+	}
+	return cString(op, "home", home)
+}
+
+// cString copies s into C memory, refusing a NUL byte rather than letting C see a
+// shorter string. The caller frees it.
+func cString(op, what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, fmt.Errorf("draincontrol: %s: %s %q: %w", op, what, s, ErrNUL)
+	}
+	return C.CString(s), nil
+}
+
+// noBytes gives an empty marker a valid address: the C side NULL-checks every pointer,
+// even with a length of zero.
+var noBytes [1]byte
+
+// cBytes points C at the bytes of marker without copying them. Passing the address of
+// a []byte is allowed by the cgo pointer rules (the memory holds no Go pointers), and
+// C does not keep it past the call.
+func cBytes(marker []byte) (*C.uint8_t, C.size_t) {
+	if len(marker) == 0 {
+		return (*C.uint8_t)(unsafe.Pointer(&noBytes[0])), 0
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&marker[0])), C.size_t(len(marker))
+}
+
+// guessLen is the first buffer size tried for text results; marker paths, epochs and
+// ordinary markers fit, so the common case is a single call.
+const guessLen = 512
+
+// maxAttempts bounds the size-then-fill loop: a marker may grow between two calls
+// (another process re-writes it), but not forever.
+const maxAttempts = 8
+
+// fetchText calls a C function that fills a caller buffer with text, growing the
+// buffer as long as the function answers BUFFER_TOO_SMALL with the needed length.
+func fetchText(op string, call func(buf *C.char, n C.size_t, outLen *C.size_t) C.drain_status) (string, error) {
+	var first [guessLen]byte
+	buf := first[:]
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var outLen C.size_t
+		st := call((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &outLen)
+		switch Status(st) {
+		case StatusOK:
+			if uint64(outLen) >= uint64(len(buf)) {
+				return "", fmt.Errorf("draincontrol: %s: the library reported %d bytes for a buffer of %d", op, uint64(outLen), len(buf))
+			}
+			return string(buf[:outLen]), nil
+		case StatusBufferTooSmall:
+			if uint64(outLen) < uint64(len(buf)) || uint64(outLen) > 1<<31 {
+				return "", fmt.Errorf("draincontrol: %s: the library asked for %d bytes with a buffer of %d", op, uint64(outLen), len(buf))
+			}
+			buf = make([]byte, int(outLen)+1)
+		default:
+			return "", statusError(op, st)
+		}
+	}
+	return "", fmt.Errorf("draincontrol: %s: the result kept growing over %d attempts", op, maxAttempts)
+}
+
+// decodeRead turns a read result in JSON text into Go: nil for null, else the object.
+func decodeRead(op, text string) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		return nil, fmt.Errorf("draincontrol: %s: the library returned malformed JSON: %w", op, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("draincontrol: %s: the library returned trailing data after the JSON value", op)
+	}
+	switch body := value.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		return body, nil
+	default:
+		return nil, fmt.Errorf("draincontrol: %s: the library returned a JSON %T, not an object or null", op, value)
+	}
+}
+
+func goVerdict(v *C.drain_verdict) Verdict {
+	return Verdict{
+		Present:    bool(v.present),
+		Active:     bool(v.active),
+		Suppressed: bool(v.suppressed),
+		EpochStale: bool(v.epoch_stale),
+		Expired:    bool(v.expired),
+	}
+}
+
+// ioError turns the status of a write or clear into an error: an I/O failure becomes
+// an *fs.PathError naming the marker path and carrying the errno.
+func ioError(op, home string, st C.drain_status, errno C.int) error {
+	switch Status(st) {
+	case StatusOK:
+		return nil
+	case StatusIOError:
+		var cause error = syscall.Errno(errno)
+		if errno == 0 {
+			cause = statusError(op, st)
+		}
+		return &fs.PathError{Op: op, Path: MarkerPath(home), Err: cause}
+	default:
+		return statusError(op, st)
+	}
+}

@@ -1,0 +1,3 @@
+module drain-control/go
+
+go 1.22

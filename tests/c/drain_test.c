@@ -1,0 +1,842 @@
+/* The C ABI test: every shared contract vector through drain_classify and
+ * drain_classify_read, the write/read/clear round trip in a temporary home, and every
+ * error path. Built by scripts/test-c with -std=c11 -Wall -Wextra -Wpedantic -Werror,
+ * linked statically and dynamically, under valgrind and with ASan/UBSan.
+ *
+ * Usage: drain_test VECTORS_TXT   (written by tests/c/vectors_to_txt.py)
+ * Ends with the line "drain_test: N passed, N failed"; exits non-zero on a failure. */
+
+#define _XOPEN_SOURCE 700
+
+#include "drain_control.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef DRAIN_EXPECTED_VERSION
+#error "build with -DDRAIN_EXPECTED_VERSION='\"x.y.z\"' (Cargo.toml's version)"
+#endif
+
+/* The status values are part of the ABI: they never change. */
+_Static_assert(DRAIN_STATUS_OK == 0, "OK is 0");
+_Static_assert(DRAIN_STATUS_NULL_ARGUMENT == 1, "NULL_ARGUMENT is 1");
+_Static_assert(DRAIN_STATUS_INVALID_UTF8 == 2, "INVALID_UTF8 is 2");
+_Static_assert(DRAIN_STATUS_BUFFER_TOO_SMALL == 3, "BUFFER_TOO_SMALL is 3");
+_Static_assert(DRAIN_STATUS_IO_ERROR == 4, "IO_ERROR is 4");
+_Static_assert(DRAIN_STATUS_PANIC == 5, "PANIC is 5");
+_Static_assert(DRAIN_STATUS_INVALID_ARGUMENT == 6, "INVALID_ARGUMENT is 6");
+_Static_assert(sizeof(drain_status) == sizeof(uint32_t), "drain_status is a uint32_t");
+_Static_assert(sizeof(drain_verdict) == 5, "drain_verdict is five bools");
+_Static_assert(DRAIN_MAX_AGE_MICROS == INT64_C(3600000000), "one hour in microseconds");
+
+static int passed;
+static int failed;
+static const char *context = "";
+
+static void check(int ok, const char *what, int line) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s (line %d): %s\n", context, line, what);
+    }
+}
+
+#define CHECK(cond) check((cond) ? 1 : 0, #cond, __LINE__)
+
+static void check_status(drain_status got, drain_status want, const char *call, int line) {
+    if (got == want) {
+        passed++;
+        return;
+    }
+    failed++;
+    printf("FAIL %s (line %d): %s gave %" PRIu32 " (%s), expected %" PRIu32 " (%s)\n",
+           context, line, call, (uint32_t)got, drain_status_message(got), (uint32_t)want,
+           drain_status_message(want));
+}
+
+#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char *join(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *out = malloc(la + lb + 1);
+    if (out == NULL) {
+        perror("malloc");
+        exit(2);
+    }
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb + 1);
+    return out;
+}
+
+/* The whole content of a file (NUL-terminated for convenience), or NULL. */
+static char *slurp(const char *path, size_t *len) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) {
+        return NULL;
+    }
+    size_t cap = 256, used = 0;
+    char *data = malloc(cap);
+    size_t got;
+    while (data != NULL && (got = fread(data + used, 1, cap - used - 1, file)) > 0) {
+        used += got;
+        if (cap - used - 1 == 0) {
+            char *bigger = realloc(data, cap * 2);
+            if (bigger == NULL) {
+                free(data);
+                data = NULL;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(file);
+    if (data != NULL) {
+        data[used] = '\0';
+        *len = used;
+    }
+    return data;
+}
+
+static int put_file(const char *path, const void *data, size_t len) {
+    FILE *file = fopen(path, "wb");
+    if (file == NULL) {
+        return -1;
+    }
+    size_t wrote = len == 0 ? 0 : fwrite(data, 1, len, file);
+    return (fclose(file) == 0 && wrote == len) ? 0 : -1;
+}
+
+static int starts_with(const char *text, const char *prefix) {
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static int count_entries(const char *folder) {
+    DIR *dir = opendir(folder);
+    if (dir == NULL) {
+        return -1;
+    }
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+            count++;
+        }
+    }
+    closedir(dir);
+    return count;
+}
+
+static int64_t now_unix_micros(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A text output function, adapted to one shape so that one helper can drive the
+ * buffer convention for all of them. */
+typedef drain_status (*text_fn)(const void *arg, char *buf, size_t buf_len, size_t *out_len);
+
+struct bytes {
+    const uint8_t *data;
+    size_t len;
+};
+
+static drain_status read_text(const void *home, char *buf, size_t buf_len, size_t *out_len) {
+    return drain_read(home, buf, buf_len, out_len);
+}
+
+static drain_status epoch_text(const void *unused, char *buf, size_t buf_len, size_t *out_len) {
+    (void)unused;
+    return drain_epoch(buf, buf_len, out_len);
+}
+
+static drain_status path_text(const void *home, char *buf, size_t buf_len, size_t *out_len) {
+    return drain_marker_path(home, buf, buf_len, out_len);
+}
+
+static drain_status classify_read_text(const void *arg, char *buf, size_t buf_len,
+                                       size_t *out_len) {
+    const struct bytes *marker = arg;
+    return drain_classify_read(marker->data, marker->len, buf, buf_len, out_len);
+}
+
+/* Fetches a text output the way a caller should: a sizing call, then a call with a
+ * buffer one byte too small (only the length may change), then the fill. Checks the
+ * whole buffer convention on the way. Returns malloc'd text, never NULL. */
+static char *fetch_text(text_fn fn, const void *arg) {
+    size_t len = (size_t)-1;
+    CHECK_STATUS(fn(arg, NULL, 0, &len), DRAIN_STATUS_BUFFER_TOO_SMALL);
+    CHECK(len != (size_t)-1);
+    if (len == (size_t)-1) {
+        return join("", "");
+    }
+    char *buf = malloc(len + 2);
+    if (buf == NULL) {
+        perror("malloc");
+        exit(2);
+    }
+    memset(buf, '#', len + 2);
+    size_t len2 = 0;
+    CHECK_STATUS(fn(arg, buf, len, &len2), DRAIN_STATUS_BUFFER_TOO_SMALL);
+    CHECK(len2 == len);
+    int untouched = 1;
+    for (size_t i = 0; i < len + 2; i++) {
+        untouched &= buf[i] == '#';
+    }
+    CHECK(untouched); /* nothing is written to a buffer that is too small */
+    size_t len3 = 0;
+    CHECK_STATUS(fn(arg, buf, len + 2, &len3), DRAIN_STATUS_OK);
+    CHECK(len3 == len);
+    CHECK(buf[len] == '\0');
+    CHECK(strlen(buf) == len); /* no NUL inside the text */
+    CHECK(buf[len + 1] == '#'); /* nothing past the NUL */
+    return buf;
+}
+
+/* ---- the shared vectors ------------------------------------------------------ */
+
+static uint8_t *unhex(const char *field, size_t *len) {
+    if (field == NULL || field[0] != 'x' || strlen(field + 1) % 2 != 0) {
+        return NULL;
+    }
+    size_t n = strlen(field + 1) / 2;
+    uint8_t *out = malloc(n + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned int byte;
+        if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (uint8_t)byte;
+    }
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
+
+struct outcome {
+    int given;
+    int has_read;
+    int active;
+    int suppressed;
+    char *read;
+};
+
+/* `also_allowed` may leave `read` out: then only the verdict is constrained. */
+static int outcome_matches(const struct outcome *want, const char *read, int active,
+                           int suppressed) {
+    int read_ok = !want->has_read || strcmp(want->read, read) == 0;
+    return want->given && read_ok && want->active == active && want->suppressed == suppressed;
+}
+
+static int flag(const char *flags, size_t i) {
+    return strlen(flags) > i && flags[i] == '1';
+}
+
+/* One vector: the acceptance logic of tests/vectors.rs. Returns 1 when it passed. */
+static int run_vector(char *fields[9], const char *home, const char *marker_file) {
+    size_t marker_len = 0, epoch_len = 0, exp_len = 0, alt_len = 0;
+    uint8_t *marker = unhex(fields[1], &marker_len);
+    uint8_t *epoch = unhex(fields[2], &epoch_len);
+    uint8_t *exp_read = unhex(fields[5], &exp_len);
+    uint8_t *alt_read = unhex(fields[7], &alt_len);
+    char *end = NULL;
+    errno = 0;
+    int64_t now = (int64_t)strtoll(fields[3], &end, 10);
+    int ok = marker && epoch && exp_read && alt_read && errno == 0 && *end == '\0' &&
+             fields[4][0] == 'E' && fields[6][0] == 'A' &&
+             strlen((char *)epoch) == epoch_len;
+    CHECK(ok); /* the line parses */
+    if (ok) {
+        struct outcome expect = {1, flag(fields[4], 1), flag(fields[4], 2), flag(fields[4], 3),
+                                 (char *)exp_read};
+        int python_only = flag(fields[4], 4);
+        struct outcome alt = {flag(fields[6], 1), flag(fields[6], 2), flag(fields[6], 3),
+                              flag(fields[6], 4), (char *)alt_read};
+        int reference_raises = strcmp(fields[8], "1") == 0;
+
+        drain_verdict got;
+        memset(&got, 0, sizeof got);
+        CHECK_STATUS(drain_classify(marker, marker_len, (const char *)epoch, now, &got),
+                     DRAIN_STATUS_OK);
+        struct bytes bytes = {marker, marker_len};
+        char *read = fetch_text(classify_read_text, &bytes);
+        CHECK(got.present); /* bytes always make a present marker */
+        CHECK(!got.suppressed || got.active);
+        CHECK(got.active == (got.present && !got.epoch_stale && !got.expired));
+
+        /* Where Python read something strict JSON cannot express, this library reads
+         * contentless instead, in every binding: only also_allowed can match. */
+        ok = !python_only && outcome_matches(&expect, read, got.active, got.suppressed);
+        ok |= outcome_matches(&alt, read, got.active, got.suppressed);
+        if (reference_raises) {
+            ok &= strcmp(read, "{}") == 0;
+        }
+        if (!ok) {
+            printf("FAIL vector %s: got read=%s active=%d suppressed=%d\n", fields[0], read,
+                   got.active, got.suppressed);
+        }
+
+        /* The same bytes in a marker file read the same through drain_read. */
+        if (put_file(marker_file, marker, marker_len) == 0) {
+            char *file_read = fetch_text(read_text, home);
+            CHECK(strcmp(file_read, read) == 0);
+            free(file_read);
+        } else {
+            CHECK(!"cannot write the marker file");
+        }
+        free(read);
+    }
+    free(marker);
+    free(epoch);
+    free(exp_read);
+    free(alt_read);
+    return ok;
+}
+
+static void test_vectors(const char *vectors_path, const char *root) {
+    context = "vectors";
+    char *home = join(root, "/vectors");
+    CHECK(mkdir(home, 0755) == 0);
+    char *marker_file = join(home, "/.drain_request.json");
+    FILE *file = fopen(vectors_path, "r");
+    CHECK(file != NULL);
+    int count = 0, bad = 0;
+    if (file != NULL) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t got;
+        while ((got = getline(&line, &cap, file)) > 0) {
+            if (line[got - 1] == '\n') {
+                line[got - 1] = '\0';
+            }
+            char *fields[9] = {0};
+            int n = 0;
+            char *save = NULL;
+            for (char *tok = strtok_r(line, " ", &save); tok != NULL && n < 9;
+                 tok = strtok_r(NULL, " ", &save)) {
+                fields[n++] = tok;
+            }
+            CHECK(n == 9 && strtok_r(NULL, " ", &save) == NULL);
+            if (n != 9) {
+                bad++;
+                continue;
+            }
+            context = fields[0];
+            count++;
+            if (!run_vector(fields, home, marker_file)) {
+                bad++;
+            }
+            context = "vectors";
+        }
+        free(line);
+        fclose(file);
+    }
+    CHECK(count >= 90); /* the vector file is not truncated */
+    CHECK(bad == 0);
+    printf("vectors: %d run, %d failed\n", count, bad);
+    unlink(marker_file);
+    free(marker_file);
+    free(home);
+}
+
+/* ---- the round trip ---------------------------------------------------------- */
+
+static void test_round_trip(const char *root) {
+    context = "round trip";
+    char *home = join(root, "/home"); /* created by the first write */
+    char *marker_file = join(home, "/.drain_request.json");
+    char *epoch = fetch_text(epoch_text, NULL);
+
+    CHECK(!drain_requested(home));
+    CHECK(!drain_notification_suppressed(home));
+    drain_verdict verdict;
+    memset(&verdict, 1, sizeof verdict);
+    CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
+    CHECK(!verdict.present && !verdict.active && !verdict.suppressed);
+    char *text = fetch_text(read_text, home);
+    CHECK(strcmp(text, "null") == 0);
+    free(text);
+    text = fetch_text(path_text, home);
+    CHECK(strcmp(text, marker_file) == 0);
+    free(text);
+
+    int err = -1;
+    CHECK_STATUS(drain_write(home, "c-test", false, &err), DRAIN_STATUS_OK);
+    CHECK(err == -1); /* out_errno is written only on IO_ERROR */
+    CHECK(drain_requested(home));
+    CHECK(!drain_notification_suppressed(home));
+    CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
+    CHECK(verdict.present && verdict.active && !verdict.suppressed && !verdict.epoch_stale &&
+          !verdict.expired);
+
+    /* The file: the contract's layout, mode 0644 less the umask, no temp files. */
+    size_t len = 0;
+    char *bytes = slurp(marker_file, &len);
+    CHECK(bytes != NULL);
+    if (bytes != NULL) {
+        CHECK(starts_with(bytes, "{\n  \"action\": \"drain\",\n  \"requested_at\": \""));
+        CHECK(bytes[len - 1] == '}');
+        CHECK(strstr(bytes, "\"principal\": \"c-test\"") != NULL);
+        CHECK(strstr(bytes, "\"suppress_notification\": false\n}") != NULL);
+        char *epoch_field = join("\"epoch\": \"", epoch);
+        CHECK(strstr(bytes, epoch_field) != NULL);
+        free(epoch_field);
+
+        /* requested_at is now: fresh now, expired just past the maximum age. */
+        int64_t now = now_unix_micros();
+        CHECK_STATUS(drain_classify((const uint8_t *)bytes, len, epoch, now, &verdict),
+                     DRAIN_STATUS_OK);
+        CHECK(verdict.active && !verdict.expired);
+        CHECK_STATUS(drain_classify((const uint8_t *)bytes, len, epoch,
+                                    now + DRAIN_MAX_AGE_MICROS + 60000000, &verdict),
+                     DRAIN_STATUS_OK);
+        CHECK(verdict.present && verdict.expired && !verdict.active);
+        CHECK_STATUS(drain_classify((const uint8_t *)bytes, len, "another:1", now, &verdict),
+                     DRAIN_STATUS_OK);
+        CHECK(epoch[0] == '\0' || (verdict.epoch_stale && !verdict.active));
+
+        /* drain_read gives what drain_classify_read makes of the file's bytes. */
+        struct bytes marker = {(const uint8_t *)bytes, len};
+        char *pure = fetch_text(classify_read_text, &marker);
+        char *read = fetch_text(read_text, home);
+        CHECK(strcmp(pure, read) == 0);
+        CHECK(starts_with(read, "{\"action\":\"drain\",\"requested_at\":\""));
+        CHECK(strstr(read, "\",\"principal\":\"c-test\",\"epoch\":\"") != NULL);
+        CHECK(strstr(read, ",\"suppress_notification\":false}") != NULL);
+        free(pure);
+        free(read);
+        free(bytes);
+    }
+    struct stat st;
+    mode_t mask = umask(022);
+    umask(mask);
+    CHECK(stat(marker_file, &st) == 0 && (st.st_mode & 07777) == (0644 & ~mask));
+    CHECK(count_entries(home) == 1);
+
+    /* The keep-alive re-write; suppression; non-ASCII principals stay UTF-8. */
+    CHECK_STATUS(drain_write(home, "Zo\xc3\xab \xe2\x9c\x93", true, NULL), DRAIN_STATUS_OK);
+    CHECK(drain_requested(home));
+    CHECK(drain_notification_suppressed(home));
+    CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
+    CHECK(verdict.active && verdict.suppressed);
+    bytes = slurp(marker_file, &len);
+    CHECK(bytes != NULL && strstr(bytes, "\"principal\": \"Zo\xc3\xab \xe2\x9c\x93\"") != NULL);
+
+    /* A principal that is not UTF-8 writes nothing: the old marker stays as it was. */
+    err = -1;
+    CHECK_STATUS(drain_write(home, "bad" "\xff" "name", false, &err), DRAIN_STATUS_INVALID_UTF8);
+    CHECK(err == -1);
+    size_t len2 = 0;
+    char *bytes2 = slurp(marker_file, &len2);
+    CHECK(bytes != NULL && bytes2 != NULL && len == len2 && memcmp(bytes, bytes2, len) == 0);
+    free(bytes);
+    free(bytes2);
+    CHECK(count_entries(home) == 1);
+
+    /* Clear: reports the marker, then is idempotent. */
+    bool existed = false;
+    err = -1;
+    CHECK_STATUS(drain_clear(home, &existed, &err), DRAIN_STATUS_OK);
+    CHECK(existed);
+    CHECK(err == -1);
+    CHECK(!exists(marker_file));
+    CHECK(!drain_requested(home));
+    text = fetch_text(read_text, home);
+    CHECK(strcmp(text, "null") == 0);
+    free(text);
+    existed = true;
+    CHECK_STATUS(drain_clear(home, &existed, &err), DRAIN_STATUS_OK);
+    CHECK(!existed);
+    CHECK_STATUS(drain_clear(home, NULL, NULL), DRAIN_STATUS_OK);
+
+    /* A principal that is not UTF-8, with no marker: still none, and no temp file. */
+    CHECK_STATUS(drain_write(home, "\xc3", false, &err), DRAIN_STATUS_INVALID_UTF8);
+    CHECK(!exists(marker_file));
+    CHECK(count_entries(home) == 0);
+
+    free(epoch);
+    free(marker_file);
+    free(home);
+}
+
+/* A home whose path is not UTF-8 works like any other. */
+static void test_non_utf8_home(const char *root) {
+    context = "non-UTF-8 home";
+    char *home = join(root, "/h\xff\xfe");
+    char *marker_file = join(home, "/.drain_request.json");
+    CHECK_STATUS(drain_write(home, "c-test", false, NULL), DRAIN_STATUS_OK);
+    CHECK(exists(marker_file));
+    CHECK(drain_requested(home));
+    char *path = fetch_text(path_text, home);
+    CHECK(strcmp(path, marker_file) == 0);
+    free(path);
+    bool existed = false;
+    CHECK_STATUS(drain_clear(home, &existed, NULL), DRAIN_STATUS_OK);
+    CHECK(existed && !exists(marker_file));
+    CHECK(rmdir(home) == 0);
+    free(marker_file);
+    free(home);
+}
+
+/* home == NULL resolves HERMES_HOME (whitespace stripped) at every call. */
+static void test_default_home(const char *root) {
+    context = "default home";
+    char *home = join(root, "/env-home");
+    char *padded = join(" \t", home);
+    char *padded2 = join(padded, "\n");
+    char *marker_file = join(home, "/.drain_request.json");
+    CHECK(setenv("HERMES_HOME", padded2, 1) == 0);
+    char *path = fetch_text(path_text, NULL);
+    CHECK(strcmp(path, marker_file) == 0);
+    free(path);
+    CHECK(!drain_requested(NULL));
+    CHECK_STATUS(drain_write(NULL, "c-test", true, NULL), DRAIN_STATUS_OK);
+    CHECK(exists(marker_file));
+    CHECK(drain_requested(NULL));
+    CHECK(drain_notification_suppressed(NULL));
+    drain_verdict verdict;
+    CHECK_STATUS(drain_inspect(NULL, &verdict), DRAIN_STATUS_OK);
+    CHECK(verdict.active && verdict.suppressed);
+    char *read = fetch_text(read_text, NULL);
+    CHECK(strstr(read, "\"suppress_notification\":true}") != NULL);
+    free(read);
+    /* Not cached: another value is followed at the next call. */
+    CHECK(setenv("HERMES_HOME", root, 1) == 0);
+    CHECK(!drain_requested(NULL));
+    CHECK(setenv("HERMES_HOME", home, 1) == 0);
+    bool existed = false;
+    CHECK_STATUS(drain_clear(NULL, &existed, NULL), DRAIN_STATUS_OK);
+    CHECK(existed && !exists(marker_file));
+    CHECK(unsetenv("HERMES_HOME") == 0);
+    CHECK(rmdir(home) == 0);
+    free(marker_file);
+    free(padded2);
+    free(padded);
+    free(home);
+}
+
+/* ---- error paths --------------------------------------------------------------- */
+
+static void test_null_arguments(const char *root) {
+    context = "NULL arguments";
+    char *home = join(root, "/null-args");
+    int err = -1;
+    CHECK_STATUS(drain_write(home, NULL, false, &err), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK(err == -1);
+    CHECK(!exists(home)); /* nothing was done, not even the folder */
+    CHECK_STATUS(drain_inspect(home, NULL), DRAIN_STATUS_NULL_ARGUMENT);
+
+    /* drain_classify: every pointer; outputs untouched on failure. */
+    drain_verdict verdict;
+    memset(&verdict, 0, sizeof verdict);
+    verdict.expired = true;
+    const uint8_t marker[] = "{}";
+    CHECK_STATUS(drain_classify(marker, 2, "e:1", 0, NULL), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify(marker, 2, NULL, 0, &verdict), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify(NULL, 2, "e:1", 0, &verdict), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify(marker, 2, "e" "\xff", 0, &verdict), DRAIN_STATUS_INVALID_UTF8);
+    CHECK_STATUS(drain_classify(marker, (size_t)PTRDIFF_MAX + 1, "", 0, &verdict),
+                 DRAIN_STATUS_INVALID_ARGUMENT);
+    CHECK(verdict.expired && !verdict.present);
+    /* NULL with length 0 is the empty marker: present, contentless, hence active. */
+    CHECK_STATUS(drain_classify(NULL, 0, "e:1", 0, &verdict), DRAIN_STATUS_OK);
+    CHECK(verdict.present && verdict.active && !verdict.expired && !verdict.suppressed);
+    struct bytes empty = {NULL, 0};
+    char *text = fetch_text(classify_read_text, &empty);
+    CHECK(strcmp(text, "{}") == 0);
+    free(text);
+
+    /* The text outputs: out_len is required; buf only when buf_len > 0. */
+    size_t len = 12345;
+    char buf[8];
+    CHECK_STATUS(drain_read(home, buf, sizeof buf, NULL), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_read(home, NULL, 8, &len), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_epoch(buf, sizeof buf, NULL), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_epoch(NULL, 8, &len), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_marker_path(home, buf, sizeof buf, NULL), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_marker_path(home, NULL, 8, &len), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify_read(marker, 2, buf, sizeof buf, NULL),
+                 DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify_read(marker, 2, NULL, 8, &len), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify_read(NULL, 2, buf, sizeof buf, &len),
+                 DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_classify_read(marker, (size_t)PTRDIFF_MAX + 1, buf, sizeof buf, &len),
+                 DRAIN_STATUS_INVALID_ARGUMENT);
+    CHECK(len == 12345); /* no output on failure */
+    CHECK(!exists(home));
+    free(home);
+}
+
+static void check_io_error(drain_status status, const char *call, int err, int want1,
+                           int want2, int line) {
+    check_status(status, DRAIN_STATUS_IO_ERROR, call, line);
+    if (err == want1 || err == want2) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s (line %d): errno %d (%s), expected %s or %s\n", context, line, err,
+               strerror(err), strerror(want1), strerror(want2));
+    }
+}
+
+/* Runs `call`, then checks it failed with IO_ERROR and set `err` to want1 or want2. */
+#define CHECK_IO_ERROR(call, err, want1, want2)                                            \
+    do {                                                                                   \
+        drain_status status_ = (call);                                                     \
+        check_io_error(status_, #call, (err), (want1), (want2), __LINE__);                 \
+    } while (0)
+
+/* A home that is a regular file, and a marker path that is a folder. */
+static void test_unwritable_home(const char *root) {
+    context = "unwritable home";
+    char *file = join(root, "/a-file");
+    CHECK(put_file(file, "x", 1) == 0);
+    int err = -1;
+    CHECK_IO_ERROR(drain_write(file, "c-test", false, &err), err, ENOTDIR, EEXIST);
+    err = -1;
+    char *below = join(file, "/sub");
+    CHECK_IO_ERROR(drain_write(below, "c-test", false, &err), err, ENOTDIR, ENOTDIR);
+    CHECK_STATUS(drain_write(file, "c-test", false, NULL), DRAIN_STATUS_IO_ERROR);
+    bool existed = true;
+    err = -1;
+    CHECK_IO_ERROR(drain_clear(file, &existed, &err), err, ENOTDIR, ENOTDIR);
+    CHECK(existed); /* not written on failure */
+    CHECK_STATUS(drain_clear(file, NULL, NULL), DRAIN_STATUS_IO_ERROR);
+    CHECK(!drain_requested(file));
+    char *text = fetch_text(read_text, file);
+    CHECK(strcmp(text, "null") == 0);
+    free(text);
+    size_t len = 0;
+    char *content = slurp(file, &len);
+    CHECK(content != NULL && len == 1 && content[0] == 'x'); /* untouched */
+    free(content);
+
+    /* The marker path is a folder: unreadable, so absent; a write cannot replace it. */
+    char *home = join(root, "/dir-marker");
+    char *marker_dir = join(home, "/.drain_request.json");
+    CHECK(mkdir(home, 0755) == 0 && mkdir(marker_dir, 0755) == 0);
+    CHECK(!drain_requested(home));
+    drain_verdict verdict;
+    CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
+    CHECK(!verdict.present);
+    text = fetch_text(read_text, home);
+    CHECK(strcmp(text, "null") == 0);
+    free(text);
+    err = 0;
+    CHECK_STATUS(drain_write(home, "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK(err != 0);
+    CHECK(count_entries(home) == 1); /* the temp file is gone */
+    err = 0;
+    CHECK_STATUS(drain_clear(home, NULL, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK(err != 0);
+    free(marker_dir);
+    free(home);
+    free(below);
+    free(file);
+}
+
+/* A home in a folder the caller may not write: as root, the check runs in a child that
+ * drops to "nobody", since root ignores permission bits. */
+static void read_only_checks(const char *home, const char *marker_file) {
+    int err = -1;
+    CHECK_IO_ERROR(drain_write(home, "c-test", false, &err), err, EACCES, EPERM);
+    CHECK(drain_requested(home)); /* the old marker is untouched */
+    err = -1;
+    CHECK_IO_ERROR(drain_clear(home, NULL, &err), err, EACCES, EPERM);
+    CHECK(exists(marker_file));
+    char *below = join(home, "/sub");
+    err = -1;
+    CHECK_IO_ERROR(drain_write(below, "c-test", false, &err), err, EACCES, EPERM);
+    free(below);
+}
+
+static void test_read_only_home(const char *root) {
+    context = "read-only home";
+    char *home = join(root, "/ro");
+    char *marker_file = join(home, "/.drain_request.json");
+    CHECK_STATUS(drain_write(home, "c-test", false, NULL), DRAIN_STATUS_OK);
+    CHECK(chmod(root, 0755) == 0 && chmod(home, 0555) == 0);
+    if (geteuid() != 0) {
+        read_only_checks(home, marker_file);
+    } else {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child == 0) {
+            passed = failed = 0;
+            if (setgid(65534) != 0 || setuid(65534) != 0) {
+                printf("read-only home: skipped (cannot drop root privileges)\n");
+                fflush(stdout);
+                free(marker_file);
+                free(home);
+                _exit(0);
+            }
+            read_only_checks(home, marker_file);
+            printf("read-only home, as uid 65534: %d passed, %d failed checks\n", passed, failed);
+            fflush(stdout);
+            free(marker_file); /* so that valgrind finds the child's heap clean too */
+            free(home);
+            _exit(failed > 100 ? 100 : failed);
+        }
+        int wstatus = 0;
+        CHECK(child > 0 && waitpid(child, &wstatus, 0) == child);
+        CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    }
+    CHECK(chmod(home, 0755) == 0 && chmod(root, 0700) == 0);
+    CHECK_STATUS(drain_clear(home, NULL, NULL), DRAIN_STATUS_OK);
+    free(marker_file);
+    free(home);
+}
+
+/* ---- threads ----------------------------------------------------------------- */
+
+/* Every call is documented thread-safe: writers, readers and clearers race on one
+ * home, and every call succeeds; a reader sees no marker or a whole one, never a torn
+ * one (the write is an atomic rename). Results are counted per thread, and checked
+ * on the main thread (the check counters are not shared). */
+struct race {
+    const char *home;
+    int calls;
+    int bad;
+};
+
+static void *racer(void *arg) {
+    struct race *race = arg;
+    for (int i = 0; i < 20; i++) {
+        int err = 0;
+        drain_verdict verdict;
+        char buf[512];
+        size_t len = 0;
+        race->bad += drain_write(race->home, "racer", i % 2 == 0, &err) != DRAIN_STATUS_OK;
+        race->bad += drain_inspect(race->home, &verdict) != DRAIN_STATUS_OK;
+        race->bad += drain_read(race->home, buf, sizeof buf, &len) != DRAIN_STATUS_OK;
+        race->bad += strcmp(buf, "null") != 0 && !starts_with(buf, "{\"action\":\"drain\",");
+        race->bad += drain_clear(race->home, NULL, &err) != DRAIN_STATUS_OK;
+        race->calls += 4;
+    }
+    return NULL;
+}
+
+static void test_threads(const char *root) {
+    context = "threads";
+    char *home = join(root, "/threads");
+    struct race races[4];
+    pthread_t threads[4];
+    int started = 0;
+    for (int i = 0; i < 4; i++) {
+        races[i] = (struct race){home, 0, 0};
+        if (pthread_create(&threads[i], NULL, racer, &races[i]) == 0) {
+            started++;
+        }
+    }
+    CHECK(started == 4);
+    for (int i = 0; i < started; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK(races[i].calls == 80 && races[i].bad == 0);
+    }
+    CHECK(count_entries(home) == 0); /* no marker left, no temp file left */
+    free(home);
+}
+
+/* ---- static strings and constants ------------------------------------------- */
+
+static void test_static_strings(void) {
+    context = "static strings";
+    const char *messages[7];
+    for (uint32_t status = 0; status < 7; status++) {
+        messages[status] = drain_status_message(status);
+        CHECK(messages[status] != NULL && messages[status][0] != '\0');
+        CHECK(strcmp(messages[status], "unknown status") != 0);
+        for (uint32_t other = 0; other < status; other++) {
+            CHECK(strcmp(messages[status], messages[other]) != 0);
+        }
+    }
+    CHECK(strcmp(drain_status_message(7), "unknown status") == 0);
+    CHECK(strcmp(drain_status_message(1000), "unknown status") == 0);
+    CHECK(strcmp(drain_status_message(UINT32_MAX), "unknown status") == 0);
+    CHECK(drain_status_message(DRAIN_STATUS_OK) == drain_status_message(0)); /* static */
+
+    const char *version = drain_version();
+    CHECK(version != NULL && strcmp(version, DRAIN_EXPECTED_VERSION) == 0);
+    CHECK(drain_version() == version);
+
+    /* The constants are the ones the classifier applies, to the microsecond. */
+    CHECK(DRAIN_MAX_AGE_SECONDS == 3600.0);
+    CHECK((int64_t)(DRAIN_MAX_AGE_SECONDS * 1e6) == DRAIN_MAX_AGE_MICROS);
+    const char *old = "{\"requested_at\": \"1970-01-01T00:00:00+00:00\"}";
+    drain_verdict verdict;
+    CHECK_STATUS(drain_classify((const uint8_t *)old, strlen(old), "", DRAIN_MAX_AGE_MICROS,
+                                &verdict),
+                 DRAIN_STATUS_OK);
+    CHECK(verdict.active && !verdict.expired);
+    CHECK_STATUS(drain_classify((const uint8_t *)old, strlen(old), "", DRAIN_MAX_AGE_MICROS + 1,
+                                &verdict),
+                 DRAIN_STATUS_OK);
+    CHECK(!verdict.active && verdict.expired);
+
+    char *epoch = fetch_text(epoch_text, NULL);
+    char *again = fetch_text(epoch_text, NULL);
+    CHECK(strcmp(epoch, again) == 0); /* constant for the process */
+    printf("epoch: \"%s\"\n", epoch);
+    free(epoch);
+    free(again);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s VECTORS_TXT\n", argv[0]);
+        return 2;
+    }
+    char template[] = "/tmp/drain-c-test-XXXXXX";
+    const char *root = mkdtemp(template);
+    if (root == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_static_strings();
+    test_vectors(argv[1], root);
+    test_round_trip(root);
+    test_non_utf8_home(root);
+    test_default_home(root);
+    test_threads(root);
+    test_null_arguments(root);
+    test_unwritable_home(root);
+    test_read_only_home(root);
+    if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        perror("removing the temporary folder");
+        failed++;
+    }
+    printf("drain_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,17 @@
+// The header compiles as C++17 (built by scripts/test-c with -fsyntax-only).
+#include "drain_control.h"
+
+#include <cstdint>
+#include <type_traits>
+
+static_assert(DRAIN_STATUS_OK == 0, "OK is 0");
+static_assert(DRAIN_STATUS_INVALID_ARGUMENT == 6, "values never change");
+static_assert(sizeof(drain_status) == sizeof(std::uint32_t), "drain_status is 32 bits");
+static_assert(std::is_trivially_copyable<drain_verdict>::value, "plain data");
+static_assert(DRAIN_MAX_AGE_MICROS == INT64_C(3600000000), "one hour");
+
+int main() {
+    drain_verdict verdict{};
+    drain_status status = drain_inspect(nullptr, &verdict);
+    return status == DRAIN_STATUS_OK && drain_version() != nullptr ? 0 : 1;
+}
