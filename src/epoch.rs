@@ -62,11 +62,20 @@ pub fn pid1_starttime(stat: &str) -> Option<&str> {
         .nth(19)
 }
 
+/// The kernel boot time in seconds since the Unix epoch where the core can read it
+/// (macOS `kern.boottime`), `None` elsewhere: the source [`current`] falls back to.
+pub fn kernel_boot_time() -> Option<f64> {
+    macos_boot_time()
+}
+
 /// The kernel boot time on macOS, from `sysctl kern.boottime`.
 #[cfg(target_os = "macos")]
 fn macos_boot_time() -> Option<f64> {
     let mut mib = [libc::CTL_KERN, libc::KERN_BOOTTIME];
-    let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
     let mut len = std::mem::size_of::<libc::timeval>();
     // SAFETY: `mib` names a sysctl whose value is a `timeval`; `tv` and `len` describe a
     // buffer of exactly that size, and no new value is set.
@@ -117,6 +126,9 @@ mod tests {
         assert_eq!(compose(None, None, || Some(0.0)), "");
         assert_eq!(compose(None, None, || Some(-5.0)), "");
         assert_eq!(compose(None, None, || Some(f64::NAN)), "");
-        assert_eq!(compose(Some("id"), None, || panic!("must not be asked")), "id:");
+        assert_eq!(
+            compose(Some("id"), None, || panic!("must not be asked")),
+            "id:"
+        );
     }
 }

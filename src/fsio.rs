@@ -88,7 +88,9 @@ fn read_bounded(mut file: File, size: usize) -> io::Result<Option<Vec<u8>>> {
             if len > MAX_MARKER_BYTES {
                 return Ok(None);
             }
-            let grow = len.clamp(4096, MAX_MARKER_BYTES + 1 - len);
+            // At least 4 KiB, but never past the cap. (`clamp` would panic here once
+            // the room left under the cap is below 4 KiB: min must not exceed max.)
+            let grow = len.max(4096).min(MAX_MARKER_BYTES + 1 - len);
             bytes.resize(len + grow, 0);
         }
         match file.read(&mut bytes[len..]) {
@@ -137,11 +139,13 @@ pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
     let temp = TempFile(Some(temp_path));
     let temp_path = temp.path();
     if let Some(old) = &existing {
-        file.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
-            .map_err(|e| Error::new(Step::KeepMode, temp_path, e))?;
         // Keeping the owner is best effort: only a privileged writer may give a file
         // away, and an unprivileged one still must be able to keep a drain alive.
+        // The owner goes first: a chown clears the set-user-ID and set-group-ID bits,
+        // so a mode set before it would lose them.
         let _ = std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()));
+        file.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+            .map_err(|e| Error::new(Step::KeepMode, temp_path, e))?;
     }
     file.write_all(bytes)
         .map_err(|e| Error::new(Step::WriteTemp, temp_path, e))?;
@@ -181,7 +185,10 @@ fn parent_folder(path: &Path) -> &Path {
 fn follow_links(path: &Path) -> io::Result<PathBuf> {
     const MAX_LINKS: usize = 40; // Linux's own limit for one path lookup.
     let mut current = path.to_path_buf();
-    for _ in 0..MAX_LINKS {
+    // Up to MAX_LINKS links are followed, so MAX_LINKS + 1 paths are looked at: the
+    // last one must not be a link. (With `0..MAX_LINKS` a chain of exactly 40 links,
+    // which the reader's open() follows, failed here with ELOOP.)
+    for _ in 0..=MAX_LINKS {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let link = fs::read_link(&current)?;
@@ -267,7 +274,9 @@ fn sweep_leftovers_now_and_then(folder: &Path) {
     static LAST_SWEEP: Mutex<Option<HashMap<PathBuf, Instant>>> = Mutex::new(None);
     let now = Instant::now();
     {
-        let mut guard = LAST_SWEEP.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut guard = LAST_SWEEP
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let last = guard.get_or_insert_with(HashMap::new);
         if last.len() > 1024 {
             last.clear();
@@ -304,4 +313,48 @@ pub fn sweep_leftovers(folder: &Path, now: SystemTime) -> usize {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of `len` bytes, opened for reading. `read_bounded` is then handed a
+    /// smaller size, as if the file had grown between the fstat and the read.
+    fn file_of(len: usize) -> File {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&vec![b' '; len]).unwrap();
+        std::io::Seek::rewind(&mut file).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_marker_growing_past_the_cap_during_the_read_is_too_large_not_a_panic() {
+        // Less than 4 KiB of room under the cap when the buffer first fills up.
+        let got = read_bounded(file_of(MAX_MARKER_BYTES + 10), MAX_MARKER_BYTES - 3000);
+        assert!(matches!(got, Ok(None)), "{got:?}");
+        let got = read_bounded(file_of(MAX_MARKER_BYTES + 1), 10);
+        assert!(matches!(got, Ok(None)), "{got:?}");
+    }
+
+    #[test]
+    fn a_marker_growing_during_the_read_but_staying_under_the_cap_is_read_whole() {
+        for (stat_size, actual) in [
+            (10, 10_000),
+            (MAX_MARKER_BYTES - 3000, MAX_MARKER_BYTES),
+            (0, MAX_MARKER_BYTES),
+        ] {
+            let bytes = read_bounded(file_of(actual), stat_size).unwrap().unwrap();
+            assert_eq!(bytes.len(), actual, "stat size {stat_size}");
+        }
+    }
+
+    #[test]
+    fn a_marker_of_exactly_the_cap_is_read_whole() {
+        let size = MAX_MARKER_BYTES;
+        assert_eq!(
+            read_bounded(file_of(size), size).unwrap().unwrap().len(),
+            size
+        );
+    }
 }

@@ -19,23 +19,62 @@ pub const HOME_ENV: &str = "HERMES_HOME";
 /// The variable's value is used as it is otherwise: no `~` expansion, no `realpath`,
 /// exactly like the original's `get_hermes_home()`.
 pub fn resolve_home(explicit: Option<&Path>) -> PathBuf {
+    resolve_home_with(explicit, std::env::var_os(HOME_ENV).as_deref())
+}
+
+/// [`resolve_home`] with the value of `HERMES_HOME` given by the caller (`None` when
+/// unset), for a binding whose host owns the environment (Python's `os.environ`).
+pub fn resolve_home_with(explicit: Option<&Path>, hermes_home: Option<&OsStr>) -> PathBuf {
     if let Some(home) = explicit {
-        return home.to_path_buf();
+        return with_room_for_marker(home.as_os_str().as_bytes());
     }
-    if let Some(value) = std::env::var_os(HOME_ENV) {
+    if let Some(value) = hermes_home {
         let stripped = strip_python_whitespace(value.as_bytes());
         if !stripped.is_empty() {
-            return PathBuf::from(OsString::from_vec(stripped.to_vec()));
+            return with_room_for_marker(stripped);
         }
     }
-    // `home_dir` reads HOME (even when empty) and falls back to the password database,
-    // which is what Python's `Path.home()` does too.
-    std::env::home_dir().unwrap_or_default().join(".hermes")
+    python_home_dir().join(".hermes")
+}
+
+/// `~` as CPython 3.11's `Path.home()` expands it (`os.path.expanduser("~")`): `HOME`
+/// when set, *even to an empty string*, else the password database; then trailing
+/// slashes are removed, and `/` is what remains of nothing. So an empty `HOME` means
+/// `/`, where `std::env::home_dir` would skip it for the password database.
+fn python_home_dir() -> PathBuf {
+    let home = match std::env::var_os("HOME") {
+        Some(home) => home,
+        // Python raises when even the password database has no answer; an empty
+        // (relative) home is the nearest thing that does not fail a poll.
+        None => match std::env::home_dir() {
+            Some(home) => home.into_os_string(),
+            None => return PathBuf::new(),
+        },
+    };
+    let bytes = home.as_bytes();
+    let end = bytes
+        .iter()
+        .rposition(|&byte| byte != b'/')
+        .map_or(0, |last| last + 1);
+    if end == 0 {
+        return PathBuf::from("/");
+    }
+    PathBuf::from(OsStr::from_bytes(&bytes[..end]))
 }
 
 /// The marker path for `home` (see [`resolve_home`]).
 pub fn marker_path(home: Option<&Path>) -> PathBuf {
-    resolve_home(home).join(MARKER_FILE_NAME)
+    let mut path = resolve_home(home);
+    path.push(MARKER_FILE_NAME);
+    path
+}
+
+/// A path holding `bytes`, allocated once with room for the marker's name: the path is
+/// built on every poll, and growing it would cost a second allocation and a copy.
+fn with_room_for_marker(bytes: &[u8]) -> PathBuf {
+    let mut buffer = Vec::with_capacity(bytes.len() + 1 + MARKER_FILE_NAME.len());
+    buffer.extend_from_slice(bytes);
+    PathBuf::from(OsString::from_vec(buffer))
 }
 
 /// Whether Python's `str.isspace()` holds for `c`.
@@ -87,11 +126,17 @@ mod tests {
     #[test]
     fn strip_matches_python_str_strip() {
         assert_eq!(strip_python_whitespace(b"  /srv/h \t\n"), b"/srv/h");
-        assert_eq!(strip_python_whitespace("\u{a0}\u{1f}/h\u{3000}".as_bytes()), b"/h");
+        assert_eq!(
+            strip_python_whitespace("\u{a0}\u{1f}/h\u{3000}".as_bytes()),
+            b"/h"
+        );
         assert_eq!(strip_python_whitespace(b" \xff /h \xfe "), b"\xff /h \xfe");
         assert_eq!(strip_python_whitespace(b" \n "), b"");
         assert_eq!(strip_python_whitespace(b""), b"");
         // U+200B (zero width space) is not whitespace in Python either.
-        assert_eq!(strip_python_whitespace("\u{200b}/h".as_bytes()), "\u{200b}/h".as_bytes());
+        assert_eq!(
+            strip_python_whitespace("\u{200b}/h".as_bytes()),
+            "\u{200b}/h".as_bytes()
+        );
     }
 }

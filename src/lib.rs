@@ -31,13 +31,16 @@
 pub mod epoch;
 mod error;
 pub mod ffi;
+mod fields;
 pub mod fsio;
 pub mod home;
+mod json;
 pub mod marker;
 #[cfg(feature = "python")]
 mod python;
 pub mod timestamp;
 pub mod warn;
+pub mod watch;
 
 use std::path::Path;
 
@@ -49,6 +52,7 @@ pub use marker::{
 pub use timestamp::Timestamp;
 pub use warn::Warning;
 
+use fields::{FieldRef, Fields};
 use fsio::RawMarker;
 
 /// Begins (or keeps alive) a drain: writes a marker stamped with this instantiation's
@@ -104,12 +108,24 @@ pub fn status(home: Option<&Path>) -> Classified {
 /// Whether the gateway of `home` must drain now: a marker is present, from this
 /// instantiation, and not expired.
 pub fn drain_requested(home: Option<&Path>) -> bool {
-    status(home).verdict.active
+    poll(home).active
 }
 
 /// Whether an active drain asks the gateway to skip its "shutting down" notice.
 pub fn notification_suppressed(home: Option<&Path>) -> bool {
-    status(home).verdict.suppressed
+    poll(home).suppressed
+}
+
+/// The verdict of `home`'s marker now, logging its warning: [`status`] without the body.
+pub fn poll(home: Option<&Path>) -> Verdict {
+    let (verdict, warning) = inspect_verdict(
+        &marker_path(home),
+        &Context::new(epoch::current(), Timestamp::now()),
+    );
+    if let Some(warning) = &warning {
+        warn::log_once(warning);
+    }
+    verdict
 }
 
 /// The result of reading and judging one marker, with the warning it deserves, if
@@ -131,12 +147,12 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
         RawMarker::Bytes(bytes) => (Read::from_bytes(&bytes), None),
     };
     let classified = marker::judge(read, context);
+    let body = classified.read.body();
     let warning = match unreadable {
-        Some(error) => Some(Warning::Unreadable {
-            path: path.to_path_buf(),
-            error: error.to_string(),
+        Some(error) => Some(unreadable_warning(path, &error)),
+        None => expiry_warning(path, classified.expired_age_micros, context, |name| {
+            body.and_then(|body| body.get(name)).map(FieldRef::from)
         }),
-        None => expiry_warning(path, &classified, context),
     };
     Inspection {
         classified,
@@ -144,14 +160,44 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
     }
 }
 
-fn expiry_warning(path: &Path, classified: &Classified, context: &Context<'_>) -> Option<Warning> {
-    let age_micros = classified.expired_age_micros?;
-    let body = classified.read.body()?;
+/// [`inspect`] without building the body: the verdict and the warning it deserves.
+/// This is what a poll costs: the system calls of one read, and a parse that keeps
+/// only the fields the rules consult.
+pub fn inspect_verdict(path: &Path, context: &Context<'_>) -> (Verdict, Option<Warning>) {
+    let bytes = match fsio::read_marker(path) {
+        RawMarker::Absent => return (Verdict::default(), None),
+        RawMarker::Unreadable(error) => {
+            return (Verdict::default(), Some(unreadable_warning(path, &error)));
+        }
+        RawMarker::TooLarge => None,
+        RawMarker::Bytes(bytes) => Some(bytes),
+    };
+    let fields = bytes.as_deref().and_then(Fields::from_bytes);
+    let (verdict, age) = marker::judge_fields(fields.as_ref(), context);
+    let warning = expiry_warning(path, age, context, |name| {
+        fields.as_ref().and_then(|fields| fields.get(name))
+    });
+    (verdict, warning)
+}
+
+fn unreadable_warning(path: &Path, error: &std::io::Error) -> Warning {
+    Warning::Unreadable {
+        path: path.to_path_buf(),
+        error: error.to_string(),
+    }
+}
+
+fn expiry_warning<'v>(
+    path: &Path,
+    expired_age_micros: Option<i64>,
+    context: &Context<'_>,
+    field: impl Fn(&str) -> Option<FieldRef<'v>>,
+) -> Option<Warning> {
     Some(Warning::Expired {
         path: path.to_path_buf(),
-        requested_at: body.get("requested_at")?.as_str()?.to_owned(),
-        age_micros,
+        age_micros: expired_age_micros?,
+        requested_at: field("requested_at")?.as_str()?.to_owned(),
         max_age_micros: context.max_age_micros,
-        principal: body.get("principal").cloned(),
+        principal: field("principal").map(FieldRef::to_value),
     })
 }

@@ -7,6 +7,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::fields::{FieldRef, Fields};
+use crate::json;
+
+pub use crate::json::MAX_NESTING;
 use crate::timestamp::Timestamp;
 
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds.
@@ -42,12 +46,8 @@ impl Read {
     /// lone surrogate escapes and nesting deeper than 128 levels, which Python's `json`
     /// would still take, read as contentless here, in every binding alike.
     pub fn from_bytes(raw: &[u8]) -> Read {
-        if raw.len() > MAX_MARKER_BYTES {
-            return Read::Contentless;
-        }
-        // serde_json rejects all of the above, including nesting past 128 levels.
-        match serde_json::from_slice::<Value>(raw) {
-            Ok(Value::Object(body)) => Read::Body(body),
+        match json::parse::<Value>(raw) {
+            Some(Value::Object(body)) => Read::Body(body),
             _ => Read::Contentless,
         }
     }
@@ -150,40 +150,67 @@ pub fn classify(raw: &[u8], context: &Context<'_>) -> Classified {
 
 /// Classifies a read result (use [`classify`] for bytes).
 pub fn judge(read: Read, context: &Context<'_>) -> Classified {
-    let present = read.is_present();
     let body = read.body();
-    let field = |name: &str| body.and_then(|body| body.get(name));
+    let (verdict, expired_age_micros) = decide(
+        read.is_present(),
+        |name| body.and_then(|body| body.get(name)).map(FieldRef::from),
+        context,
+    );
+    Classified {
+        read,
+        verdict,
+        expired_age_micros,
+    }
+}
+
+/// The verdict on a present marker from its consulted fields alone (`None`:
+/// contentless): what [`judge`] decides, without the body, for the hot path of a poll.
+pub(crate) fn judge_fields(
+    fields: Option<&Fields<'_>>,
+    context: &Context<'_>,
+) -> (Verdict, Option<i64>) {
+    decide(
+        true,
+        |name| fields.and_then(|fields| fields.get(name)),
+        context,
+    )
+}
+
+/// The contract's rules, over a present-or-not marker whose consulted fields
+/// `field` looks up: the only place they are written down.
+fn decide<'v>(
+    present: bool,
+    field: impl Fn(&str) -> Option<FieldRef<'v>>,
+    context: &Context<'_>,
+) -> (Verdict, Option<i64>) {
     let epoch_stale = present && epoch_is_stale(field("epoch"), context.current_epoch);
     let age = field("requested_at").and_then(|value| age_micros(value, context.now));
     let expired_age_micros = age.filter(|&age| age > context.max_age_micros);
     let expired = present && expired_age_micros.is_some();
     let active = present && !epoch_stale && !expired;
-    let suppressed = active && field("suppress_notification").is_some_and(is_truthy);
-    Classified {
-        read,
-        verdict: Verdict {
-            present,
-            active,
-            suppressed,
-            epoch_stale,
-            expired,
-        },
-        expired_age_micros,
-    }
+    let suppressed = active && field("suppress_notification").is_some_and(FieldRef::is_truthy);
+    let verdict = Verdict {
+        present,
+        active,
+        suppressed,
+        epoch_stale,
+        expired,
+    };
+    (verdict, expired_age_micros)
 }
 
 /// A definite mismatch only: lenient toward markers without an epoch and toward
 /// machines where no epoch can be computed, so that neither fails closed.
-fn epoch_is_stale(marker_epoch: Option<&Value>, current_epoch: &str) -> bool {
+fn epoch_is_stale(marker_epoch: Option<FieldRef<'_>>, current_epoch: &str) -> bool {
     match marker_epoch {
         _ if current_epoch.is_empty() => false,
-        Some(value) if is_truthy(value) => value.as_str() != Some(current_epoch),
+        Some(value) if value.is_truthy() => value.as_str() != Some(current_epoch),
         _ => false,
     }
 }
 
 /// How long ago a `requested_at` value was, if it is a parseable timestamp string.
-fn age_micros(requested_at: &Value, now: Timestamp) -> Option<i64> {
+fn age_micros(requested_at: FieldRef<'_>, now: Timestamp) -> Option<i64> {
     let requested = Timestamp::parse(requested_at.as_str()?)?;
     now.unix_micros().checked_sub(requested.unix_micros())
 }
@@ -195,10 +222,15 @@ pub fn is_truthy(value: &Value) -> bool {
         Value::Null => false,
         Value::Bool(flag) => *flag,
         Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(text) => !text.is_empty(),
+        Value::String(text) => is_truthy_text(text),
         Value::Array(items) => !items.is_empty(),
         Value::Object(members) => !members.is_empty(),
     }
+}
+
+/// Python's truthiness of a string: only the empty string is false.
+pub(crate) fn is_truthy_text(text: &str) -> bool {
+    !text.is_empty()
 }
 
 /// The marker a write produces. Field order is the file's key order.

@@ -56,7 +56,11 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Warning::Unreadable { path, error } => {
-                write!(f, "drain-control: failed to read {path:?}: {}", error.escape_debug())
+                write!(
+                    f,
+                    "drain-control: failed to read {path:?}: {}",
+                    error.escape_debug()
+                )
             }
             Warning::Expired {
                 path,

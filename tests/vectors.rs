@@ -50,7 +50,10 @@ fn every_shared_vector_classifies_as_the_original_did() {
         let got = classify(&raw, &context);
         let read = got.read.to_json();
         let (active, suppressed) = (got.verdict.active, got.verdict.suppressed);
-        assert!(got.read.is_present(), "{name}: bytes always make a present marker");
+        assert!(
+            got.read.is_present(),
+            "{name}: bytes always make a present marker"
+        );
 
         let expected = Outcome::from_json(&vector["expect"]).unwrap();
         // Where Python read something strict JSON cannot express, this library reads
@@ -69,5 +72,10 @@ fn every_shared_vector_classifies_as_the_original_did() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -1,0 +1,402 @@
+//! The fields the rules read, taken from marker bytes without building the body.
+//!
+//! A gateway asks "am I draining?" on every poll; building the whole JSON tree for
+//! that allocates for every key and value. This reads the same bytes through the same
+//! strict parser as [`crate::Read::from_bytes`] (see `json`), but keeps only the four
+//! fields the contract consults, and borrows their text from the marker bytes. Every
+//! value still goes through `deserialize_any`, so what the full reading rejects
+//! (`1e400` in a field nobody reads, say) is rejected here too; tests hold the two
+//! readings equal.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::json;
+use crate::marker::{is_truthy, is_truthy_text};
+
+/// A consulted field's value, borrowed: the view the rules take of a JSON value,
+/// whether it came from a parsed body or from [`Fields`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum FieldRef<'a> {
+    /// A JSON string.
+    Text(&'a str),
+    /// Any other JSON value.
+    Json(&'a Value),
+}
+
+impl<'a> From<&'a Value> for FieldRef<'a> {
+    fn from(value: &'a Value) -> Self {
+        match value {
+            Value::String(text) => FieldRef::Text(text),
+            other => FieldRef::Json(other),
+        }
+    }
+}
+
+impl<'a> FieldRef<'a> {
+    /// Python's truthiness (see [`is_truthy`]).
+    pub fn is_truthy(self) -> bool {
+        match self {
+            FieldRef::Text(text) => is_truthy_text(text),
+            FieldRef::Json(value) => is_truthy(value),
+        }
+    }
+
+    /// The text, if the value is a string.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldRef::Text(text) => Some(text),
+            FieldRef::Json(_) => None,
+        }
+    }
+
+    /// An owned JSON value (for a warning that outlives the marker bytes).
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldRef::Text(text) => Value::String(text.to_owned()),
+            FieldRef::Json(value) => value.clone(),
+        }
+    }
+}
+
+/// One consulted field as parsed: text borrowed from the marker where it has no
+/// escapes, any other value in full (rare, and small in any marker a writer makes).
+#[derive(Debug, PartialEq)]
+enum Field<'a> {
+    Text(Cow<'a, str>),
+    Json(Value),
+}
+
+/// The consulted fields of a marker that holds a JSON object; `None` where absent.
+/// A repeated key keeps its last value, as in the full reading.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Fields<'a> {
+    epoch: Option<Field<'a>>,
+    requested_at: Option<Field<'a>>,
+    suppress_notification: Option<Field<'a>>,
+    principal: Option<Field<'a>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `raw`, or `None` when `raw` is not a strict-JSON object (the
+    /// marker is then contentless).
+    pub fn from_bytes(raw: &'a [u8]) -> Option<Fields<'a>> {
+        json::parse_seed(raw, ObjectVisitor).flatten()
+    }
+
+    /// The field called `name`, if the contract consults it and the marker has it.
+    pub fn get(&self, name: &str) -> Option<FieldRef<'_>> {
+        let field = match name {
+            "epoch" => &self.epoch,
+            "requested_at" => &self.requested_at,
+            "suppress_notification" => &self.suppress_notification,
+            "principal" => &self.principal,
+            _ => return None,
+        };
+        field.as_ref().map(|field| match field {
+            Field::Text(text) => FieldRef::Text(text),
+            Field::Json(value) => FieldRef::Json(value),
+        })
+    }
+}
+
+/// Top level: an object gives its fields; any other JSON value gives `None`.
+struct ObjectVisitor;
+
+impl<'de> DeserializeSeed<'de> for ObjectVisitor {
+    type Value = Option<Fields<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Option<Fields<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Fields::default();
+        while let Some(key) = map.next_key::<KeyName>()? {
+            let slot = match key {
+                KeyName::Epoch => &mut fields.epoch,
+                KeyName::RequestedAt => &mut fields.requested_at,
+                KeyName::SuppressNotification => &mut fields.suppress_notification,
+                KeyName::Principal => &mut fields.principal,
+                KeyName::Other => {
+                    map.next_value_seed(Discard)?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(Some(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Discard.visit_seq(seq).map(|()| None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor<'de>(PhantomData<&'de ()>);
+
+        impl<'de> Visitor<'de> for FieldVisitor<'de> {
+            type Value = Field<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Field<'de>, E> {
+                Ok(Field::Text(Cow::Owned(text)))
+            }
+            fn visit_bool<E>(self, flag: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Json(Value::Bool(flag)))
+            }
+            fn visit_i64<E>(self, number: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Json(Value::from(number)))
+            }
+            fn visit_u64<E>(self, number: u64) -> Result<Field<'de>, E> {
+                Ok(Field::Json(Value::from(number)))
+            }
+            fn visit_f64<E>(self, number: f64) -> Result<Field<'de>, E> {
+                Ok(Field::Json(Value::from(number)))
+            }
+            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Json(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(Field::Json)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
+                Value::deserialize(MapAccessDeserializer::new(map)).map(Field::Json)
+            }
+        }
+
+        deserializer.deserialize_any(FieldVisitor(PhantomData))
+    }
+}
+
+/// A key, compared without allocating (serde_json hands over borrowed text when the
+/// key has no escapes, and decoded text when it has).
+enum KeyName {
+    Epoch,
+    RequestedAt,
+    SuppressNotification,
+    Principal,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for KeyName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = KeyName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, key: &str) -> Result<KeyName, E> {
+                Ok(match key {
+                    "epoch" => KeyName::Epoch,
+                    "requested_at" => KeyName::RequestedAt,
+                    "suppress_notification" => KeyName::SuppressNotification,
+                    "principal" => KeyName::Principal,
+                    _ => KeyName::Other,
+                })
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Reads any JSON value and keeps nothing, with the checks a full reading makes.
+///
+/// serde's `IgnoredAny` will not do: serde_json skips ignored values without
+/// converting numbers, so `1e400` would pass here and fail in the full reading.
+#[derive(Clone, Copy)]
+struct Discard;
+
+impl<'de> DeserializeSeed<'de> for Discard {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Discard {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(IgnoredKey)?.is_some() {
+            map.next_value_seed(Discard)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Discard)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A key that is parsed (and so validated) like any string, then dropped.
+#[derive(Clone, Copy)]
+struct IgnoredKey;
+
+impl<'de> DeserializeSeed<'de> for IgnoredKey {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(Discard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Read;
+
+    const CONSULTED: [&str; 4] = [
+        "epoch",
+        "requested_at",
+        "suppress_notification",
+        "principal",
+    ];
+
+    /// The fast reading and the full reading agree on what is an object and on the
+    /// consulted fields.
+    fn agrees(raw: &[u8]) {
+        let full = Read::from_bytes(raw);
+        let fast = Fields::from_bytes(raw);
+        match (&full, &fast) {
+            (Read::Body(body), Some(fields)) => {
+                for name in CONSULTED {
+                    let from_body = body.get(name).map(FieldRef::from);
+                    assert_eq!(from_body, fields.get(name), "{name} in {raw:?}");
+                }
+            }
+            (Read::Contentless, None) => {}
+            _ => panic!(
+                "readings differ for {:?}: {full:?} vs {fast:?}",
+                String::from_utf8_lossy(raw)
+            ),
+        }
+    }
+
+    #[test]
+    fn fast_and_full_readings_agree_on_edge_cases() {
+        let deep_ok = format!("{{\"n\": {}{}}}", "[".repeat(127), "]".repeat(127));
+        let deep_bad = format!("{{\"n\": {}{}}}", "[".repeat(128), "]".repeat(128));
+        let deep_field = format!("{{\"epoch\": {}{}}}", "[".repeat(127), "]".repeat(127));
+        let cases: Vec<&[u8]> = vec![
+            b"{}",
+            b"[]",
+            b"null",
+            b"{\"epoch\": 1, \"epoch\": \"b\"}",
+            b"{\"epoch\": \"b\", \"epoch\": {\"x\": [1]}}",
+            b"{\"x\": 1e400}",
+            b"{\"x\": [1e400]}",
+            b"{\"x\": {\"y\": NaN}}",
+            b"{\"x\": \"\\ud800\"}",
+            b"{\"\\ud800\": 1}",
+            b"{\"x\": \"\xff\"}",
+            b"{\"\xff\": 1}",
+            b"{\"ep\\u006fch\": \"escaped key\", \"principal\": \"a\\nb\"}",
+            b"{\"x\": 123456789012345678901234567890}",
+            b"{\"x\": -0, \"suppress_notification\": -0.0}",
+            b"{\"a\": 1,}",
+            b"{\"a\": 1} x",
+            b" {\"a\": [1, {\"b\": null}]} \n",
+            b"[{\"epoch\": 1}]",
+            deep_ok.as_bytes(),
+            deep_bad.as_bytes(),
+            deep_field.as_bytes(),
+        ];
+        for raw in cases {
+            agrees(raw);
+        }
+    }
+
+    #[test]
+    fn fast_verdict_equals_full_verdict_on_every_shared_vector() {
+        use crate::{Context, Timestamp, marker};
+        use base64::Engine as _;
+        let document: Value =
+            serde_json::from_str(include_str!("../tests/vectors/contract-vectors.json")).unwrap();
+        for vector in document["vectors"].as_array().unwrap() {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(vector["marker_b64"].as_str().unwrap())
+                .unwrap();
+            let now = Timestamp::parse(vector["now"].as_str().unwrap()).unwrap();
+            let context = Context::new(vector["current_epoch"].as_str().unwrap(), now);
+            let full = marker::classify(&raw, &context);
+            let fields = Fields::from_bytes(&raw);
+            let fast = marker::judge_fields(fields.as_ref(), &context);
+            assert_eq!(
+                fast,
+                (full.verdict, full.expired_age_micros),
+                "{}",
+                vector["name"]
+            );
+            agrees(&raw);
+        }
+    }
+}
