@@ -1,1 +1,354 @@
-//! The Python extension module (to be filled in by the Python work).
+//! The Python extension module `drain_control._native`.
+//!
+//! A leaf over the core: it converts types and errors and releases the GIL around
+//! every file I/O; it decides nothing. The drop-in module `drain_control` (Python,
+//! in `python/drain_control/__init__.py`) gathers what its host must be able to patch
+//! (the epoch function, `HERMES_HOME`, the `/proc` reads) and passes it in here.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
+use serde_json::Value;
+
+use crate::{
+    Body, Classified, Context, Error, MARKER_FILE_NAME, MAX_AGE_MICROS, MAX_AGE_SECONDS, Payload,
+    Read, Timestamp, Verdict, Warning, epoch, fsio, home,
+};
+
+/// The read result and verdict of one marker (`classify_marker`'s result).
+#[pyclass(frozen, module = "drain_control._native")]
+struct Classification {
+    /// `None` when absent, `{}` when contentless, else the marker's object.
+    #[pyo3(get)]
+    read: Py<PyAny>,
+    /// A marker is there (a contentless one counts).
+    #[pyo3(get)]
+    present: bool,
+    /// Present, and neither epoch-stale nor expired: the gateway must drain.
+    #[pyo3(get)]
+    active: bool,
+    /// Active, and `suppress_notification` is truthy.
+    #[pyo3(get)]
+    suppressed: bool,
+    /// The marker was written by another instantiation.
+    #[pyo3(get)]
+    epoch_stale: bool,
+    /// The marker's `requested_at` is more than the maximum age ago.
+    #[pyo3(get)]
+    expired: bool,
+}
+
+#[pymethods]
+impl Classification {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Classification(read={}, present={}, active={}, suppressed={}, epoch_stale={}, \
+             expired={})",
+            self.read.bind(py).repr()?,
+            py_bool(self.present),
+            py_bool(self.active),
+            py_bool(self.suppressed),
+            py_bool(self.epoch_stale),
+            py_bool(self.expired),
+        ))
+    }
+}
+
+fn py_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+impl Classification {
+    fn new(py: Python<'_>, classified: &Classified) -> PyResult<Self> {
+        let Verdict {
+            present,
+            active,
+            suppressed,
+            epoch_stale,
+            expired,
+        } = classified.verdict;
+        Ok(Classification {
+            read: read_to_py(py, &classified.read)?.unbind(),
+            present,
+            active,
+            suppressed,
+            epoch_stale,
+            expired,
+        })
+    }
+}
+
+/// A warning the core asks the host to log once: Python deduplicates it by `key`.
+#[pyclass(frozen, module = "drain_control._native")]
+struct MarkerWarning {
+    /// `"unreadable"` or `"expired"`.
+    #[pyo3(get)]
+    kind: &'static str,
+    /// The text to log.
+    #[pyo3(get)]
+    message: String,
+    /// Equal for warnings that must be logged only once (for an expired marker: its
+    /// `requested_at`).
+    #[pyo3(get)]
+    key: String,
+}
+
+#[pymethods]
+impl MarkerWarning {
+    fn __repr__(&self) -> String {
+        format!(
+            "MarkerWarning(kind={:?}, message={:?}, key={:?})",
+            self.kind, self.message, self.key
+        )
+    }
+}
+
+impl From<Warning> for MarkerWarning {
+    fn from(warning: Warning) -> Self {
+        MarkerWarning {
+            kind: match warning {
+                Warning::Unreadable { .. } => "unreadable",
+                Warning::Expired { .. } => "expired",
+            },
+            message: warning.to_string(),
+            key: warning.dedupe_key(),
+        }
+    }
+}
+
+/// The marker path of `home`, else of `HERMES_HOME` (the value the caller read, `None`
+/// when unset), else of `~/.hermes`.
+#[pyfunction]
+fn marker_path(home: Option<PathBuf>, hermes_home: Option<OsString>) -> PathBuf {
+    home::resolve_home_with(home.as_deref(), hermes_home.as_deref()).join(MARKER_FILE_NAME)
+}
+
+/// The epoch from the texts of the two `/proc` files (`None`: unreadable); `boot_time`
+/// is called only when both give nothing.
+#[pyfunction]
+fn compose_epoch(
+    boot_id: Option<&str>,
+    pid1_stat: Option<&str>,
+    boot_time: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let mut raised = None;
+    let epoch = epoch::compose(boot_id, pid1_stat, || {
+        match boot_time
+            .call0()
+            .and_then(|value| value.extract::<Option<f64>>())
+        {
+            Ok(seconds) => seconds,
+            Err(error) => {
+                raised = Some(error);
+                None
+            }
+        }
+    });
+    match raised {
+        Some(error) => Err(error),
+        None => Ok(epoch),
+    }
+}
+
+/// The kernel boot time where the core can read it itself (macOS), else `None`.
+#[pyfunction]
+fn kernel_boot_time() -> Option<f64> {
+    epoch::kernel_boot_time()
+}
+
+fn context(current_epoch: &str, now_micros: Option<i64>, max_age_micros: i64) -> Context<'_> {
+    let now = now_micros.map_or_else(Timestamp::now, Timestamp::from_unix_micros);
+    Context::new(current_epoch, now).with_max_age_micros(max_age_micros)
+}
+
+/// Classifies marker bytes at `now_micros` (microseconds since the Unix epoch; `None`:
+/// the system clock).
+#[pyfunction]
+#[pyo3(signature = (raw, current_epoch, now_micros=None, max_age_micros=MAX_AGE_MICROS))]
+fn classify(
+    py: Python<'_>,
+    raw: &[u8],
+    current_epoch: &str,
+    now_micros: Option<i64>,
+    max_age_micros: i64,
+) -> PyResult<Classification> {
+    let context = context(current_epoch, now_micros, max_age_micros);
+    Classification::new(py, &crate::classify(raw, &context))
+}
+
+/// Reads the marker at `path` (without the GIL) and judges it now; never raises for
+/// what is on disk.
+#[pyfunction]
+#[pyo3(signature = (path, current_epoch, max_age_micros=MAX_AGE_MICROS))]
+fn inspect(
+    py: Python<'_>,
+    path: PathBuf,
+    current_epoch: String,
+    max_age_micros: i64,
+) -> PyResult<(Classification, Option<MarkerWarning>)> {
+    let inspection =
+        py.detach(|| crate::inspect(&path, &context(&current_epoch, None, max_age_micros)));
+    let classification = Classification::new(py, &inspection.classified)?;
+    Ok((classification, inspection.warning.map(MarkerWarning::from)))
+}
+
+/// The verdict alone, `(active, suppressed, warning)`: what a poll needs.
+#[pyfunction]
+#[pyo3(signature = (path, current_epoch, max_age_micros=MAX_AGE_MICROS))]
+fn poll(
+    py: Python<'_>,
+    path: PathBuf,
+    current_epoch: String,
+    max_age_micros: i64,
+) -> (bool, bool, Option<MarkerWarning>) {
+    let (verdict, warning) =
+        py.detach(|| crate::inspect_verdict(&path, &context(&current_epoch, None, max_age_micros)));
+    (
+        verdict.active,
+        verdict.suppressed,
+        warning.map(MarkerWarning::from),
+    )
+}
+
+/// Writes a marker stamped with `epoch` and the current time at `path`, atomically,
+/// and returns the payload written. Failures raise `OSError` with errno and filename.
+#[pyfunction]
+fn write_marker<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    principal: &str,
+    suppress_notification: bool,
+    epoch: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let payload = Payload::new(principal, suppress_notification, epoch, Timestamp::now());
+    let bytes = payload.to_bytes();
+    py.detach(|| fsio::write_marker(&path, &bytes))
+        .map_err(|error| os_error(py, &error))?;
+    body_to_py(py, &payload.to_body())
+}
+
+/// Removes the marker at `path`; whether there was one. Failures raise `OSError`.
+#[pyfunction]
+fn remove_marker(py: Python<'_>, path: PathBuf) -> PyResult<bool> {
+    py.detach(|| fsio::remove_marker(&path))
+        .map_err(|error| os_error(py, &error))
+}
+
+/// The `OSError` subclass of `error`'s errno (`PermissionError`, `NotADirectoryError`,
+/// ...), with `errno`, `strerror` and `filename` set and the failed step as a note.
+fn os_error(py: Python<'_>, error: &Error) -> PyErr {
+    let errno = error.raw_os_error().unwrap_or(match error.kind() {
+        io::ErrorKind::InvalidInput => libc::EINVAL,
+        _ => libc::EIO,
+    });
+    let strerror = match error.raw_os_error() {
+        Some(code) => os_message(code),
+        None => error.io_error().to_string(),
+    };
+    let filename = error.path().as_os_str().to_os_string();
+    let err = PyOSError::new_err((errno, strerror, filename));
+    // Exception notes exist from Python 3.11 on; older versions just go without.
+    if py.version_info() >= (3, 11) {
+        let note = format!("drain-control: {error}");
+        let _ = err.value(py).call_method1("add_note", (note,));
+    }
+    err
+}
+
+/// The OS's text for an errno, as Python's `os.strerror` gives it.
+fn os_message(code: i32) -> String {
+    let text = io::Error::from_raw_os_error(code).to_string();
+    match text.rsplit_once(" (os error ") {
+        Some((message, _)) => message.to_owned(),
+        None => text,
+    }
+}
+
+fn read_to_py<'py>(py: Python<'py>, read: &Read) -> PyResult<Bound<'py, PyAny>> {
+    match read {
+        Read::Absent => Ok(py.None().into_bound(py)),
+        Read::Contentless => Ok(PyDict::new(py).into_any()),
+        Read::Body(body) => Ok(body_to_py(py, body)?.into_any()),
+    }
+}
+
+fn body_to_py<'py>(py: Python<'py>, body: &Body) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in body {
+        dict.set_item(PyString::new(py, key), value_to_py(py, value)?)?;
+    }
+    Ok(dict)
+}
+
+/// A JSON value as `json.loads` gives it. Depth is bounded by the parser (128).
+fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
+        Value::Number(number) => {
+            if let Some(int) = number.as_i64() {
+                int.into_pyobject(py)?.into_any()
+            } else if let Some(int) = number.as_u64() {
+                int.into_pyobject(py)?.into_any()
+            } else {
+                PyFloat::new(py, number.as_f64().unwrap_or(f64::NAN)).into_any()
+            }
+        }
+        Value::String(text) => PyString::new(py, text).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(members) => body_to_py(py, members)?.into_any(),
+    })
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add("MARKER_FILE_NAME", MARKER_FILE_NAME)?;
+    module.add("MAX_AGE_SECONDS", MAX_AGE_SECONDS)?;
+    module.add("MAX_AGE_MICROS", MAX_AGE_MICROS)?;
+    module.add("TEMP_PREFIX", fsio::TEMP_PREFIX)?;
+    module.add("TEMP_SUFFIX", fsio::TEMP_SUFFIX)?;
+    module.add_class::<Classification>()?;
+    module.add_class::<MarkerWarning>()?;
+    module.add_function(wrap_pyfunction!(marker_path, module)?)?;
+    module.add_function(wrap_pyfunction!(compose_epoch, module)?)?;
+    module.add_function(wrap_pyfunction!(kernel_boot_time, module)?)?;
+    module.add_function(wrap_pyfunction!(classify, module)?)?;
+    module.add_function(wrap_pyfunction!(inspect, module)?)?;
+    module.add_function(wrap_pyfunction!(poll, module)?)?;
+    module.add_function(wrap_pyfunction!(write_marker, module)?)?;
+    module.add_function(wrap_pyfunction!(remove_marker, module)?)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn os_message_drops_the_code_suffix() {
+        assert_eq!(os_message(libc::EACCES), "Permission denied");
+        assert_eq!(os_message(libc::ENOTDIR), "Not a directory");
+    }
+
+    #[test]
+    fn marker_path_prefers_explicit_then_variable() {
+        let explicit = marker_path(Some(PathBuf::from("/a")), Some(" /b ".into()));
+        assert_eq!(explicit, Path::new("/a/.drain_request.json"));
+        let variable = marker_path(None, Some(" /b \n".into()));
+        assert_eq!(variable, Path::new("/b/.drain_request.json"));
+    }
+}

@@ -1,0 +1,89 @@
+"""The native part of drain_control (Rust): type and error conversion over the core.
+
+Not a public API: use the ``drain_control`` module.
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, Literal, Optional, Union, final
+
+__all__ = [
+    "MARKER_FILE_NAME",
+    "MAX_AGE_MICROS",
+    "MAX_AGE_SECONDS",
+    "TEMP_PREFIX",
+    "TEMP_SUFFIX",
+    "__version__",
+    "Classification",
+    "MarkerWarning",
+    "classify",
+    "compose_epoch",
+    "inspect",
+    "kernel_boot_time",
+    "marker_path",
+    "poll",
+    "remove_marker",
+    "write_marker",
+]
+
+__version__: Final[str]
+MARKER_FILE_NAME: Final[str]
+MAX_AGE_SECONDS: Final[float]
+MAX_AGE_MICROS: Final[int]
+TEMP_PREFIX: Final[str]
+TEMP_SUFFIX: Final[str]
+
+_PathArg = Union[str, os.PathLike[str]]
+
+@final
+class Classification:
+    """The read result and verdict of one marker."""
+
+    @property
+    def read(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def present(self) -> bool: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def suppressed(self) -> bool: ...
+    @property
+    def epoch_stale(self) -> bool: ...
+    @property
+    def expired(self) -> bool: ...
+
+@final
+class MarkerWarning:
+    """A warning to log once per ``key``."""
+
+    @property
+    def kind(self) -> Literal["unreadable", "expired"]: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+
+def marker_path(home: Optional[_PathArg], hermes_home: Optional[str]) -> Path: ...
+def compose_epoch(
+    boot_id: Optional[str],
+    pid1_stat: Optional[str],
+    boot_time: Callable[[], Optional[float]],
+) -> str: ...
+def kernel_boot_time() -> Optional[float]: ...
+def classify(
+    raw: bytes,
+    current_epoch: str,
+    now_micros: Optional[int] = None,
+    max_age_micros: int = ...,
+) -> Classification: ...
+def inspect(
+    path: _PathArg, current_epoch: str, max_age_micros: int = ...
+) -> tuple[Classification, Optional[MarkerWarning]]: ...
+def poll(
+    path: _PathArg, current_epoch: str, max_age_micros: int = ...
+) -> tuple[bool, bool, Optional[MarkerWarning]]: ...
+def write_marker(
+    path: _PathArg, principal: str, suppress_notification: bool, epoch: str
+) -> dict[str, Any]: ...
+def remove_marker(path: _PathArg) -> bool: ...

@@ -1,0 +1,102 @@
+"""Fixtures for the Python tests, which run against the INSTALLED wheel.
+
+``dc`` is the module under test, twice over: the ``drain_control`` package itself, and
+the module a host gets through the one-line shim ``gateway/drain_control.py``
+(``from drain_control import install_as; install_as(__name__)``), imported as
+``gateway.drain_control`` exactly as the host's own code and tests import it. Every
+test that uses ``dc`` runs against both.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import drain_control
+
+SHIM = "from drain_control import install_as; install_as(__name__)\n"
+EPOCH = "0f6d3c1e-7d1a-4c55-9a43-0f2b1e4b5c6d:1234"
+OTHER_EPOCH = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee:99"
+
+
+def _forget_host_package() -> None:
+    for name in [n for n in sys.modules if n == "gateway" or n.startswith("gateway.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def host_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A host application's source tree whose ``gateway/drain_control.py`` is the shim."""
+    root = tmp_path_factory.mktemp("host")
+    (root / "gateway").mkdir()
+    (root / "gateway" / "__init__.py").write_text('"""The host\'s package."""\n')
+    (root / "gateway" / "drain_control.py").write_text(SHIM)
+    return root
+
+
+@pytest.fixture
+def host_module(host_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """``import gateway.drain_control as dc``, through the shim, fresh for each test."""
+    monkeypatch.syspath_prepend(str(host_root))
+    _forget_host_package()
+    importlib.invalidate_caches()
+    import gateway.drain_control as dc
+
+    yield dc
+    _forget_host_package()
+
+
+def _reset(module: ModuleType) -> None:
+    # At teardown a test's monkeypatch may still be in place (it is undone later).
+    clear = getattr(module.current_instantiation_epoch, "cache_clear", None)
+    if clear is not None:
+        clear()
+    module._expiry_logged_for.clear()
+    module._unreadable_logged_for.clear()
+
+
+@pytest.fixture(params=["drain_control", "gateway.drain_control"])
+def dc(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[ModuleType]:
+    """The module under test: the package, or the host's alias of it."""
+    monkeypatch.delenv("HERMES_HOME", raising=False)
+    # Never touch the real ~/.hermes: the default home lives in the test's folder.
+    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+    if request.param == "drain_control":
+        module = drain_control
+    else:
+        module = request.getfixturevalue("host_module")
+    _reset(module)
+    yield module
+    _reset(module)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home folder for the marker (not created: a write must create it)."""
+    return tmp_path / "hermes-home"
+
+
+def put_marker(home: Path, body: Any) -> Path:
+    """Writes a marker by hand: a dict or list as the original's JSON, bytes as is."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / ".drain_request.json"
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(name="put_marker")
+def put_marker_fixture() -> Any:
+    """:func:`put_marker`, for test modules (which cannot import this file)."""
+    return put_marker
