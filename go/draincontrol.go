@@ -4,7 +4,8 @@
 //
 // A dashboard asks a running gateway to drain (stop taking new turns) by writing the
 // marker file <home>/.drain_request.json with [Write], and cancels with [Clear]. The
-// gateway polls [Requested]. A marker written by another instantiation of the machine
+// gateway asks [Requested], or learns of each change within milliseconds from a
+// [Watcher] ([NewWatcher]). A marker written by another instantiation of the machine
 // (a reboot, a `docker restart`) or older than [MaxAge] is ignored.
 //
 // Wherever a function takes a home folder, the empty string means the default

@@ -35,6 +35,12 @@ const (
 	StatusPanic Status = 5
 	// StatusInvalidArgument: an argument had a value the library does not accept.
 	StatusInvalidArgument Status = 6
+	// StatusTimedOut: a watcher's wait ended without a change (handled inside this
+	// package).
+	StatusTimedOut Status = 7
+	// StatusStopped: the watcher was stopped (handled inside this package: a closed
+	// [Watcher] closes its channel).
+	StatusStopped Status = 8
 )
 
 // Error returns the library's message for s (drain_status_message), which is static

@@ -68,7 +68,7 @@ func TestStatusMessagesAreDistinctAndStatic(t *testing.T) {
 	known := []draincontrol.Status{
 		draincontrol.StatusOK, draincontrol.StatusNullArgument, draincontrol.StatusInvalidUTF8,
 		draincontrol.StatusBufferTooSmall, draincontrol.StatusIOError, draincontrol.StatusPanic,
-		draincontrol.StatusInvalidArgument,
+		draincontrol.StatusInvalidArgument, draincontrol.StatusTimedOut, draincontrol.StatusStopped,
 	}
 	seen := map[string]draincontrol.Status{}
 	for i, s := range known {

@@ -60,6 +60,16 @@ enum drain_status
    * An argument was out of range (such as a length above `PTRDIFF_MAX`).
    */
   DRAIN_STATUS_INVALID_ARGUMENT = 6,
+  /**
+   * `drain_watcher_next`: the timeout passed and the drain state did not change.
+   * Not a failure; `*out` was not written.
+   */
+  DRAIN_STATUS_TIMED_OUT = 7,
+  /**
+   * `drain_watcher_next`: the watcher was stopped (`drain_watcher_stop`); every
+   * later call returns this at once. `*out` was not written.
+   */
+  DRAIN_STATUS_STOPPED = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -68,6 +78,59 @@ typedef enum drain_status drain_status;
 typedef uint32_t drain_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * The drain state in one word (`drain_change.state`): what a gateway does about the
+ * marker. Values are never reused; `drain_state_name` gives each its stable name,
+ * the same in every binding.
+ */
+enum drain_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No marker (or an unreadable one, which reads as absent): serve.
+   */
+  DRAIN_STATE_ABSENT = 0,
+  /**
+   * An active marker: drain.
+   */
+  DRAIN_STATE_ACTIVE = 1,
+  /**
+   * An active marker that asks to skip the "shutting down" notice: drain quietly.
+   */
+  DRAIN_STATE_SUPPRESSED = 2,
+  /**
+   * A marker written by another instantiation of this machine: ignored, serve.
+   */
+  DRAIN_STATE_EPOCH_STALE = 3,
+  /**
+   * A marker older than the maximum age: ignored, serve.
+   */
+  DRAIN_STATE_EXPIRED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum drain_state drain_state;
+#else
+typedef uint32_t drain_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A watcher of one home: reports each change of its drain state as it happens
+ * (inotify on Linux, an expiry timer, and a slow fallback re-read). Opaque; made by
+ * `drain_watcher_new`, released by `drain_watcher_free`.
+ *
+ * Thread-safety: `drain_watcher_stop`, `drain_watcher_fd` and `drain_watcher_body`
+ * may be called from any thread at any time, also while another thread is blocked in
+ * `drain_watcher_next`. Calls of `drain_watcher_next` are serialized: meant for one
+ * thread (or one event loop) at a time, a second concurrent caller waits for the
+ * first to return. `drain_watcher_free` must not run concurrently with any other call
+ * on the same handle.
+ */
+typedef struct drain_watcher drain_watcher;
 
 /**
  * What the contract decides about one marker. Plain data: the caller owns it.
@@ -94,6 +157,42 @@ typedef struct drain_verdict {
    */
   bool expired;
 } drain_verdict;
+
+/**
+ * One change of the drain state, as `drain_watcher_next` reports it. Plain data: the
+ * caller owns it. The marker's body at that change is available from
+ * `drain_watcher_body` until the next successful `drain_watcher_next`.
+ */
+typedef struct drain_change {
+  /**
+   * The verdict in one word (a `drain_state` value).
+   */
+  drain_state state;
+  /**
+   * The whole verdict, as `drain_inspect` would give it at `at_unix_micros`.
+   */
+  struct drain_verdict verdict;
+  /**
+   * True for the first change a watcher reports: the state when watching began.
+   */
+  bool initial;
+  /**
+   * Whether `expires_at_unix_micros` holds an instant: true when the marker is
+   * present, not yet expired and has a parseable `requested_at`.
+   */
+  bool has_expires_at;
+  /**
+   * The wall-clock reading the verdict was judged at, in microseconds since
+   * 1970-01-01T00:00:00Z.
+   */
+  int64_t at_unix_micros;
+  /**
+   * When `has_expires_at`: the first instant at which the marker counts as expired
+   * (microseconds since the epoch); the watcher reports that change by itself. 0
+   * otherwise.
+   */
+  int64_t expires_at_unix_micros;
+} drain_change;
 
 #ifdef __cplusplus
 extern "C" {
@@ -310,6 +409,164 @@ const char *drain_status_message(uint32_t status);
  * API.)
  */
 const char *drain_version(void);
+
+/**
+ * Starts watching `home` for changes of its drain state.
+ *
+ * `home` as for `drain_requested`, but resolved once, now: a later change of
+ * `HERMES_HOME` does not move a running watch. The folder need not exist yet; the
+ * watcher picks it up when it appears, and again when it is deleted and recreated.
+ * `fallback_interval_ms` is how often the marker is re-read even without a file
+ * event (0 for the default, 1000; clamped to 10 ms .. 1 day). `every_change` also
+ * reports a re-write that changes nothing but `requested_at` (a keep-alive), which is
+ * otherwise not a change.
+ *
+ * On success `*out` receives a new handle, owned by the caller, who releases it with
+ * `drain_watcher_free`. The first `drain_watcher_next` reports the state when
+ * watching began.
+ *
+ * Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `out` is NULL;
+ * `DRAIN_STATUS_IO_ERROR` when the OS refuses the watcher's own descriptors (too many
+ * open files, or inotify instances), with `*out_errno` set when `out_errno` is not
+ * NULL. A folder that cannot be watched (no permission, inotify's watch limit) is not
+ * an error: it is re-read on the fallback interval. Thread-safe.
+ *
+ * # Safety
+ * `home` is NULL or a valid NUL-terminated string, only read during the call; `out`
+ * is NULL or valid for writing one pointer; `out_errno` is NULL or valid for writing
+ * one `int`.
+ */
+drain_status drain_watcher_new(const char *home, uint32_t fallback_interval_ms, bool every_change, struct drain_watcher **out, int *out_errno);
+
+/**
+ * FOR TESTS ONLY: `drain_watcher_new`, judging expiry against `max_age_micros`
+ * instead of the contract's hour (`DRAIN_MAX_AGE_MICROS`), so that a test can watch
+ * a marker expire without waiting an hour. Affects this watcher's verdicts only; no
+ * other call is changed. A program that honours drains must never call it.
+ *
+ * Returns what `drain_watcher_new` returns, and `DRAIN_STATUS_INVALID_ARGUMENT` when
+ * `max_age_micros` is negative. Thread-safe.
+ *
+ * # Safety
+ * As for `drain_watcher_new`.
+ */
+drain_status drain_watcher_new_with_max_age_for_tests(const char *home, uint32_t fallback_interval_ms, bool every_change, int64_t max_age_micros, struct drain_watcher **out, int *out_errno);
+
+/**
+ * Releases a watcher and closes its descriptor. NULL does nothing.
+ *
+ * Call it only once no other thread is inside any call on this handle (stop the
+ * watcher and join the thread blocked in `drain_watcher_next` first); the handle and
+ * its descriptor are invalid afterwards.
+ *
+ * # Safety
+ * `watcher` is NULL or a handle from `drain_watcher_new` not yet freed, not in use
+ * by another thread.
+ */
+void drain_watcher_free(struct drain_watcher *watcher);
+
+/**
+ * The watcher's pollable file descriptor, for the caller's event loop (`poll`,
+ * `epoll`, `select`, libuv, ...): register it for reading, and when it is readable,
+ * call `drain_watcher_next` with a timeout of 0. It is readable when the watcher may
+ * have something to report (a file event in the home, the fallback or expiry timer,
+ * a stop); a readable descriptor followed by `DRAIN_STATUS_TIMED_OUT` just means that
+ * nothing changed after all. Level-triggered; after a stop it stays readable for good.
+ *
+ * On Linux this covers every wake-up. Elsewhere it becomes readable only on a stop:
+ * the loop must also call `drain_watcher_next` with a timeout of 0 every fallback
+ * interval.
+ *
+ * The descriptor belongs to the watcher: do not read, close or reconfigure it; it is
+ * closed by `drain_watcher_free`. On success `*out_fd` receives it. Returns
+ * `DRAIN_STATUS_OK` or `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe, also during a
+ * `drain_watcher_next` in another thread.
+ *
+ * # Safety
+ * `watcher` is NULL or a live handle; `out_fd` is NULL or valid for writing one `int`.
+ */
+drain_status drain_watcher_fd(const struct drain_watcher *watcher, int *out_fd);
+
+/**
+ * Waits up to `timeout_ms` milliseconds for the next change of the drain state and
+ * writes it to `*out`. `timeout_ms` is -1 to wait for ever, 0 not to wait at all
+ * (the call to make when the descriptor is readable), or a positive number of
+ * milliseconds.
+ *
+ * The first call reports the state when watching began (`out->initial`). After that,
+ * one change per real change of the state: the verdict, or the marker's body other
+ * than `requested_at` (including it with `every_change`). Changes faster than the
+ * caller takes them are coalesced: the latest state is always reported, not
+ * necessarily every one in between. A marker expiring is a change, reported at the
+ * instant it expires. After a successful call, `drain_watcher_body` gives the
+ * marker's body at this change.
+ *
+ * Returns `DRAIN_STATUS_OK` (`*out` written); `DRAIN_STATUS_TIMED_OUT` when the
+ * timeout passed without a change; `DRAIN_STATUS_STOPPED` once `drain_watcher_stop`
+ * was called (at once, for every later call, even with changes pending);
+ * `DRAIN_STATUS_NULL_ARGUMENT`; `DRAIN_STATUS_INVALID_ARGUMENT` for a `timeout_ms`
+ * below -1; `DRAIN_STATUS_IO_ERROR` if the OS's event calls fail (not expected in
+ * practice; no errno is reported); `DRAIN_STATUS_PANIC` for a bug, after which every
+ * call on the handle returns it too.
+ *
+ * Thread-safe, but meant for one thread at a time: concurrent calls are serialized,
+ * so a second caller may wait up to the first's timeout before its own begins.
+ *
+ * # Safety
+ * `watcher` is NULL or a live handle; `out` is NULL or valid for writing one
+ * `drain_change`.
+ */
+drain_status drain_watcher_next(struct drain_watcher *watcher, int32_t timeout_ms, struct drain_change *out);
+
+/**
+ * The marker's body at the change most recently returned by `drain_watcher_next` on
+ * this handle, as JSON text: `null` when there was no marker (and before the first
+ * change), `{}` when it was contentless, else the marker's object as compact JSON
+ * with its keys in file order (the same text `drain_read` gives). It is the body the
+ * change's verdict was judged on, which a later `drain_read` might no longer see.
+ *
+ * The text goes to `buf` as described at `drain_read`; it does not change until the
+ * next successful `drain_watcher_next`, so a sizing call and a fill call in the same
+ * thread that calls `drain_watcher_next` always agree.
+ *
+ * Returns `DRAIN_STATUS_OK`, `DRAIN_STATUS_BUFFER_TOO_SMALL` or
+ * `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe, also during a `drain_watcher_next` in
+ * another thread.
+ *
+ * # Safety
+ * `watcher` is NULL or a live handle; `buf` is NULL or valid for writing `buf_len`
+ * bytes; `out_len` is NULL or valid for writing one `size_t`; `buf` and `out_len` do
+ * not overlap.
+ */
+drain_status drain_watcher_body(const struct drain_watcher *watcher, char *buf, size_t buf_len, size_t *out_len);
+
+/**
+ * Stops the watcher: a `drain_watcher_next` blocked in another thread returns
+ * `DRAIN_STATUS_STOPPED` promptly, and so does every later one. Idempotent.
+ *
+ * Returns `DRAIN_STATUS_OK` or `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe: this is the
+ * call to make from another thread (it does not wait for `drain_watcher_next` to
+ * return). It makes one `write(2)` and no allocation, but is not documented as
+ * async-signal-safe: from a signal handler, wake a thread that calls it (or use a
+ * self-pipe) instead.
+ *
+ * # Safety
+ * `watcher` is NULL or a live handle.
+ */
+drain_status drain_watcher_stop(const struct drain_watcher *watcher);
+
+/**
+ * The stable name of a `drain_state` value: "absent", "active", "suppressed",
+ * "epoch-stale" or "expired" (the same words in every binding and in
+ * `drainctl --json`); "unknown state" for a value this version does not know.
+ *
+ * The string is static, NUL-terminated and never NULL; the caller must not free or
+ * modify it. Thread-safe.
+ *
+ * # Safety
+ * None: any argument is valid. (Marked `unsafe` like every function of this API.)
+ */
+const char *drain_state_name(uint32_t state);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,7 +15,9 @@
 //!   default home: `HERMES_HOME` (whitespace stripped), else `~/.hermes`, resolved at
 //!   every call.
 //! - No call keeps state for the caller between calls (no thread-local "last error"),
-//!   so every function may be called from any thread, concurrently.
+//!   so every function may be called from any thread, concurrently. The one exception
+//!   is explicit: a `drain_watcher` handle holds its watch, and its functions say
+//!   which of them may run concurrently.
 //! - A panic inside the library (a bug) never crosses into C: it becomes
 //!   [`DrainStatus::Panic`], or `false` for the functions that return `bool`.
 
@@ -23,8 +25,11 @@ use std::ffi::{CStr, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::home::path_from_bytes;
+use crate::watch::{Change, State, Stopper, WatchOptions, Watcher};
 use crate::{Context, Error, Read, Timestamp, Verdict};
 
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds.
@@ -56,6 +61,12 @@ pub enum DrainStatus {
     Panic = 5,
     /// An argument was out of range (such as a length above `PTRDIFF_MAX`).
     InvalidArgument = 6,
+    /// `drain_watcher_next`: the timeout passed and the drain state did not change.
+    /// Not a failure; `*out` was not written.
+    TimedOut = 7,
+    /// `drain_watcher_next`: the watcher was stopped (`drain_watcher_stop`); every
+    /// later call returns this at once. `*out` was not written.
+    Stopped = 8,
 }
 
 impl DrainStatus {
@@ -69,6 +80,8 @@ impl DrainStatus {
             DrainStatus::IoError,
             DrainStatus::Panic,
             DrainStatus::InvalidArgument,
+            DrainStatus::TimedOut,
+            DrainStatus::Stopped,
         ]
         .into_iter()
         .find(|status| *status as u32 == value)
@@ -86,6 +99,8 @@ impl DrainStatus {
             DrainStatus::IoError => c"an I/O error occurred; *out_errno holds errno",
             DrainStatus::Panic => c"the library panicked (a bug in drain-control)",
             DrainStatus::InvalidArgument => c"an argument was out of range",
+            DrainStatus::TimedOut => c"the timeout passed without a change of the drain state",
+            DrainStatus::Stopped => c"the watcher was stopped",
         }
     }
 }
@@ -593,6 +608,449 @@ pub unsafe extern "C" fn drain_version() -> *const c_char {
     boundary(VERSION.as_ptr(), || VERSION.as_ptr())
 }
 
+// ---- The watcher -------------------------------------------------------------------
+
+/// The drain state in one word (`drain_change.state`): what a gateway does about the
+/// marker. Values are never reused; `drain_state_name` gives each its stable name,
+/// the same in every binding.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DrainState {
+    /// No marker (or an unreadable one, which reads as absent): serve.
+    #[default]
+    Absent = 0,
+    /// An active marker: drain.
+    Active = 1,
+    /// An active marker that asks to skip the "shutting down" notice: drain quietly.
+    Suppressed = 2,
+    /// A marker written by another instantiation of this machine: ignored, serve.
+    EpochStale = 3,
+    /// A marker older than the maximum age: ignored, serve.
+    Expired = 4,
+}
+
+impl From<State> for DrainState {
+    fn from(state: State) -> Self {
+        match state {
+            State::Absent => DrainState::Absent,
+            State::Active => DrainState::Active,
+            State::Suppressed => DrainState::Suppressed,
+            State::EpochStale => DrainState::EpochStale,
+            State::Expired => DrainState::Expired,
+        }
+    }
+}
+
+impl DrainState {
+    /// The state with this number, if this version knows it.
+    pub fn from_u32(value: u32) -> Option<DrainState> {
+        [
+            DrainState::Absent,
+            DrainState::Active,
+            DrainState::Suppressed,
+            DrainState::EpochStale,
+            DrainState::Expired,
+        ]
+        .into_iter()
+        .find(|state| *state as u32 == value)
+    }
+
+    /// The stable name, as [`State::as_str`] gives it, NUL-terminated.
+    pub fn name(self) -> &'static CStr {
+        match self {
+            DrainState::Absent => c"absent",
+            DrainState::Active => c"active",
+            DrainState::Suppressed => c"suppressed",
+            DrainState::EpochStale => c"epoch-stale",
+            DrainState::Expired => c"expired",
+        }
+    }
+}
+
+/// One change of the drain state, as `drain_watcher_next` reports it. Plain data: the
+/// caller owns it. The marker's body at that change is available from
+/// `drain_watcher_body` until the next successful `drain_watcher_next`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrainChange {
+    /// The verdict in one word (a `drain_state` value).
+    pub state: DrainState,
+    /// The whole verdict, as `drain_inspect` would give it at `at_unix_micros`.
+    pub verdict: DrainVerdict,
+    /// True for the first change a watcher reports: the state when watching began.
+    pub initial: bool,
+    /// Whether `expires_at_unix_micros` holds an instant: true when the marker is
+    /// present, not yet expired and has a parseable `requested_at`.
+    pub has_expires_at: bool,
+    /// The wall-clock reading the verdict was judged at, in microseconds since
+    /// 1970-01-01T00:00:00Z.
+    pub at_unix_micros: i64,
+    /// When `has_expires_at`: the first instant at which the marker counts as expired
+    /// (microseconds since the epoch); the watcher reports that change by itself. 0
+    /// otherwise.
+    pub expires_at_unix_micros: i64,
+}
+
+impl From<&Change> for DrainChange {
+    fn from(change: &Change) -> Self {
+        DrainChange {
+            state: change.state.into(),
+            verdict: change.classified.verdict.into(),
+            initial: change.initial,
+            has_expires_at: change.expires_at.is_some(),
+            at_unix_micros: change.at.unix_micros(),
+            expires_at_unix_micros: change.expires_at.map_or(0, Timestamp::unix_micros),
+        }
+    }
+}
+
+/// A watcher of one home: reports each change of its drain state as it happens
+/// (inotify on Linux, an expiry timer, and a slow fallback re-read). Opaque; made by
+/// `drain_watcher_new`, released by `drain_watcher_free`.
+///
+/// Thread-safety: `drain_watcher_stop`, `drain_watcher_fd` and `drain_watcher_body`
+/// may be called from any thread at any time, also while another thread is blocked in
+/// `drain_watcher_next`. Calls of `drain_watcher_next` are serialized: meant for one
+/// thread (or one event loop) at a time, a second concurrent caller waits for the
+/// first to return. `drain_watcher_free` must not run concurrently with any other call
+/// on the same handle.
+pub struct DrainWatcher {
+    /// Locked by `drain_watcher_next` for the whole wait.
+    watcher: Mutex<Watcher>,
+    /// A clone of the watcher's stopper: stops it without taking the lock.
+    stopper: Stopper,
+    /// The watcher's pollable descriptor, fixed for its life (read without the lock).
+    fd: c_int,
+    /// The read result of the last change reported, as JSON text.
+    body: Mutex<String>,
+}
+
+/// The handle behind a `drain_watcher` pointer; NULL is an error.
+///
+/// # Safety
+/// `watcher` is NULL or a live handle from `drain_watcher_new` that outlives `'a`.
+unsafe fn watcher_ref<'a>(watcher: *const DrainWatcher) -> Result<&'a DrainWatcher, DrainStatus> {
+    // SAFETY: NULL or live per the caller's contract; only shared references are ever
+    // made, so handles used from several threads never alias a `&mut`.
+    unsafe { watcher.as_ref() }.ok_or(DrainStatus::NullArgument)
+}
+
+/// The body of `drain_watcher_new` and its test-only sibling.
+///
+/// # Safety
+/// As `drain_watcher_new`.
+unsafe fn new_watcher(
+    home: *const c_char,
+    fallback_interval_ms: u32,
+    every_change: bool,
+    max_age_micros: Option<i64>,
+    out: *mut *mut DrainWatcher,
+    out_errno: *mut c_int,
+) -> DrainStatus {
+    status_boundary(|| {
+        if out.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        let mut options = WatchOptions::default();
+        if fallback_interval_ms != 0 {
+            options.fallback_interval = Duration::from_millis(fallback_interval_ms.into());
+        }
+        options.every_change = every_change;
+        options.max_age_micros = max_age_micros;
+        // SAFETY: `home` per the caller's contract.
+        let home = unsafe { c_home(home) };
+        let watcher = match Watcher::new(home, options) {
+            Ok(watcher) => watcher,
+            Err(error) => {
+                // SAFETY: `out_errno` per the caller's contract.
+                unsafe { write_optional(out_errno, error.raw_os_error().unwrap_or(libc::EIO)) };
+                return Err(DrainStatus::IoError);
+            }
+        };
+        let handle = Box::new(DrainWatcher {
+            stopper: watcher.stopper(),
+            fd: std::os::fd::AsRawFd::as_raw_fd(&watcher),
+            watcher: Mutex::new(watcher),
+            body: Mutex::new("null".to_owned()),
+        });
+        // SAFETY: `out` is non-NULL and writable per the caller's contract.
+        unsafe { out.write(Box::into_raw(handle)) };
+        Ok(())
+    })
+}
+
+/// Starts watching `home` for changes of its drain state.
+///
+/// `home` as for `drain_requested`, but resolved once, now: a later change of
+/// `HERMES_HOME` does not move a running watch. The folder need not exist yet; the
+/// watcher picks it up when it appears, and again when it is deleted and recreated.
+/// `fallback_interval_ms` is how often the marker is re-read even without a file
+/// event (0 for the default, 1000; clamped to 10 ms .. 1 day). `every_change` also
+/// reports a re-write that changes nothing but `requested_at` (a keep-alive), which is
+/// otherwise not a change.
+///
+/// On success `*out` receives a new handle, owned by the caller, who releases it with
+/// `drain_watcher_free`. The first `drain_watcher_next` reports the state when
+/// watching began.
+///
+/// Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `out` is NULL;
+/// `DRAIN_STATUS_IO_ERROR` when the OS refuses the watcher's own descriptors (too many
+/// open files, or inotify instances), with `*out_errno` set when `out_errno` is not
+/// NULL. A folder that cannot be watched (no permission, inotify's watch limit) is not
+/// an error: it is re-read on the fallback interval. Thread-safe.
+///
+/// # Safety
+/// `home` is NULL or a valid NUL-terminated string, only read during the call; `out`
+/// is NULL or valid for writing one pointer; `out_errno` is NULL or valid for writing
+/// one `int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_new(
+    home: *const c_char,
+    fallback_interval_ms: u32,
+    every_change: bool,
+    out: *mut *mut DrainWatcher,
+    out_errno: *mut c_int,
+) -> DrainStatus {
+    // SAFETY: every argument per this function's contract, which is `new_watcher`'s.
+    unsafe {
+        new_watcher(
+            home,
+            fallback_interval_ms,
+            every_change,
+            None,
+            out,
+            out_errno,
+        )
+    }
+}
+
+/// FOR TESTS ONLY: `drain_watcher_new`, judging expiry against `max_age_micros`
+/// instead of the contract's hour (`DRAIN_MAX_AGE_MICROS`), so that a test can watch
+/// a marker expire without waiting an hour. Affects this watcher's verdicts only; no
+/// other call is changed. A program that honours drains must never call it.
+///
+/// Returns what `drain_watcher_new` returns, and `DRAIN_STATUS_INVALID_ARGUMENT` when
+/// `max_age_micros` is negative. Thread-safe.
+///
+/// # Safety
+/// As for `drain_watcher_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_new_with_max_age_for_tests(
+    home: *const c_char,
+    fallback_interval_ms: u32,
+    every_change: bool,
+    max_age_micros: i64,
+    out: *mut *mut DrainWatcher,
+    out_errno: *mut c_int,
+) -> DrainStatus {
+    if max_age_micros < 0 {
+        return DrainStatus::InvalidArgument;
+    }
+    // SAFETY: every argument per this function's contract, which is `new_watcher`'s.
+    unsafe {
+        new_watcher(
+            home,
+            fallback_interval_ms,
+            every_change,
+            Some(max_age_micros),
+            out,
+            out_errno,
+        )
+    }
+}
+
+/// Releases a watcher and closes its descriptor. NULL does nothing.
+///
+/// Call it only once no other thread is inside any call on this handle (stop the
+/// watcher and join the thread blocked in `drain_watcher_next` first); the handle and
+/// its descriptor are invalid afterwards.
+///
+/// # Safety
+/// `watcher` is NULL or a handle from `drain_watcher_new` not yet freed, not in use
+/// by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_free(watcher: *mut DrainWatcher) {
+    if watcher.is_null() {
+        return;
+    }
+    // SAFETY: made by `Box::into_raw` in `new_watcher`, freed once, unused elsewhere
+    // per this function's contract.
+    let handle = unsafe { Box::from_raw(watcher) };
+    boundary((), move || drop(handle));
+}
+
+/// The watcher's pollable file descriptor, for the caller's event loop (`poll`,
+/// `epoll`, `select`, libuv, ...): register it for reading, and when it is readable,
+/// call `drain_watcher_next` with a timeout of 0. It is readable when the watcher may
+/// have something to report (a file event in the home, the fallback or expiry timer,
+/// a stop); a readable descriptor followed by `DRAIN_STATUS_TIMED_OUT` just means that
+/// nothing changed after all. Level-triggered; after a stop it stays readable for good.
+///
+/// On Linux this covers every wake-up. Elsewhere it becomes readable only on a stop:
+/// the loop must also call `drain_watcher_next` with a timeout of 0 every fallback
+/// interval.
+///
+/// The descriptor belongs to the watcher: do not read, close or reconfigure it; it is
+/// closed by `drain_watcher_free`. On success `*out_fd` receives it. Returns
+/// `DRAIN_STATUS_OK` or `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe, also during a
+/// `drain_watcher_next` in another thread.
+///
+/// # Safety
+/// `watcher` is NULL or a live handle; `out_fd` is NULL or valid for writing one `int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_fd(
+    watcher: *const DrainWatcher,
+    out_fd: *mut c_int,
+) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `watcher` per this function's contract.
+        let handle = unsafe { watcher_ref(watcher) }?;
+        if out_fd.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        // SAFETY: non-NULL and writable per this function's contract.
+        unsafe { out_fd.write(handle.fd) };
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` milliseconds for the next change of the drain state and
+/// writes it to `*out`. `timeout_ms` is -1 to wait for ever, 0 not to wait at all
+/// (the call to make when the descriptor is readable), or a positive number of
+/// milliseconds.
+///
+/// The first call reports the state when watching began (`out->initial`). After that,
+/// one change per real change of the state: the verdict, or the marker's body other
+/// than `requested_at` (including it with `every_change`). Changes faster than the
+/// caller takes them are coalesced: the latest state is always reported, not
+/// necessarily every one in between. A marker expiring is a change, reported at the
+/// instant it expires. After a successful call, `drain_watcher_body` gives the
+/// marker's body at this change.
+///
+/// Returns `DRAIN_STATUS_OK` (`*out` written); `DRAIN_STATUS_TIMED_OUT` when the
+/// timeout passed without a change; `DRAIN_STATUS_STOPPED` once `drain_watcher_stop`
+/// was called (at once, for every later call, even with changes pending);
+/// `DRAIN_STATUS_NULL_ARGUMENT`; `DRAIN_STATUS_INVALID_ARGUMENT` for a `timeout_ms`
+/// below -1; `DRAIN_STATUS_IO_ERROR` if the OS's event calls fail (not expected in
+/// practice; no errno is reported); `DRAIN_STATUS_PANIC` for a bug, after which every
+/// call on the handle returns it too.
+///
+/// Thread-safe, but meant for one thread at a time: concurrent calls are serialized,
+/// so a second caller may wait up to the first's timeout before its own begins.
+///
+/// # Safety
+/// `watcher` is NULL or a live handle; `out` is NULL or valid for writing one
+/// `drain_change`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_next(
+    watcher: *mut DrainWatcher,
+    timeout_ms: i32,
+    out: *mut DrainChange,
+) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `watcher` per this function's contract.
+        let handle = unsafe { watcher_ref(watcher) }?;
+        if out.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        let timeout = match timeout_ms {
+            -1 => None,
+            0.. => Some(Duration::from_millis(timeout_ms.unsigned_abs().into())),
+            _ => return Err(DrainStatus::InvalidArgument),
+        };
+        // Poisoned only by a panic inside an earlier call: the watcher's state is then
+        // unknown, so it keeps answering PANIC.
+        let mut watcher = handle.watcher.lock().map_err(|_| DrainStatus::Panic)?;
+        match watcher.next_change(timeout) {
+            Ok(Some(change)) => {
+                let body = read_json(&change.classified.read);
+                *handle.body.lock().map_err(|_| DrainStatus::Panic)? = body;
+                // SAFETY: `out` is non-NULL and writable per this function's contract.
+                unsafe { out.write(DrainChange::from(&change)) };
+                Ok(())
+            }
+            Ok(None) if watcher.is_stopped() => Err(DrainStatus::Stopped),
+            Ok(None) => Err(DrainStatus::TimedOut),
+            Err(_) => Err(DrainStatus::IoError),
+        }
+    })
+}
+
+/// The marker's body at the change most recently returned by `drain_watcher_next` on
+/// this handle, as JSON text: `null` when there was no marker (and before the first
+/// change), `{}` when it was contentless, else the marker's object as compact JSON
+/// with its keys in file order (the same text `drain_read` gives). It is the body the
+/// change's verdict was judged on, which a later `drain_read` might no longer see.
+///
+/// The text goes to `buf` as described at `drain_read`; it does not change until the
+/// next successful `drain_watcher_next`, so a sizing call and a fill call in the same
+/// thread that calls `drain_watcher_next` always agree.
+///
+/// Returns `DRAIN_STATUS_OK`, `DRAIN_STATUS_BUFFER_TOO_SMALL` or
+/// `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe, also during a `drain_watcher_next` in
+/// another thread.
+///
+/// # Safety
+/// `watcher` is NULL or a live handle; `buf` is NULL or valid for writing `buf_len`
+/// bytes; `out_len` is NULL or valid for writing one `size_t`; `buf` and `out_len` do
+/// not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_body(
+    watcher: *const DrainWatcher,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `watcher` per this function's contract.
+        let handle = unsafe { watcher_ref(watcher) }?;
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        let body = handle.body.lock().map_err(|_| DrainStatus::Panic)?;
+        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+        unsafe { out.fill(body.as_bytes()) }
+    })
+}
+
+/// Stops the watcher: a `drain_watcher_next` blocked in another thread returns
+/// `DRAIN_STATUS_STOPPED` promptly, and so does every later one. Idempotent.
+///
+/// Returns `DRAIN_STATUS_OK` or `DRAIN_STATUS_NULL_ARGUMENT`. Thread-safe: this is the
+/// call to make from another thread (it does not wait for `drain_watcher_next` to
+/// return). It makes one `write(2)` and no allocation, but is not documented as
+/// async-signal-safe: from a signal handler, wake a thread that calls it (or use a
+/// self-pipe) instead.
+///
+/// # Safety
+/// `watcher` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_watcher_stop(watcher: *const DrainWatcher) -> DrainStatus {
+    status_boundary(|| {
+        // SAFETY: `watcher` per this function's contract.
+        let handle = unsafe { watcher_ref(watcher) }?;
+        handle.stopper.stop();
+        Ok(())
+    })
+}
+
+/// The stable name of a `drain_state` value: "absent", "active", "suppressed",
+/// "epoch-stale" or "expired" (the same words in every binding and in
+/// `drainctl --json`); "unknown state" for a value this version does not know.
+///
+/// The string is static, NUL-terminated and never NULL; the caller must not free or
+/// modify it. Thread-safe.
+///
+/// # Safety
+/// None: any argument is valid. (Marked `unsafe` like every function of this API.)
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_state_name(state: u32) -> *const c_char {
+    const UNKNOWN: &CStr = c"unknown state";
+    boundary(UNKNOWN.as_ptr(), || {
+        DrainState::from_u32(state)
+            .map_or(UNKNOWN, DrainState::name)
+            .as_ptr()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,8 +1110,26 @@ mod tests {
     }
 
     #[test]
+    fn every_state_has_the_core_name_and_its_own_number() {
+        let states = [
+            State::Absent,
+            State::Active,
+            State::Suppressed,
+            State::EpochStale,
+            State::Expired,
+        ];
+        for (value, state) in states.into_iter().enumerate() {
+            let c_state = DrainState::from(state);
+            assert_eq!(c_state as usize, value);
+            assert_eq!(DrainState::from_u32(value as u32), Some(c_state));
+            assert_eq!(c_state.name().to_str().unwrap(), state.as_str());
+        }
+        assert_eq!(DrainState::from_u32(5), None);
+    }
+
+    #[test]
     fn every_status_has_its_own_message_and_its_own_number() {
-        let statuses: Vec<_> = (0..=6)
+        let statuses: Vec<_> = (0..=8)
             .map(|value| DrainStatus::from_u32(value).unwrap())
             .collect();
         for (value, status) in statuses.iter().enumerate() {
@@ -663,7 +1139,7 @@ mod tests {
                 .filter(|other| other.message() == status.message());
             assert_eq!(same.count(), 1, "{status:?}");
         }
-        assert_eq!(DrainStatus::from_u32(7), None);
+        assert_eq!(DrainStatus::from_u32(9), None);
         assert_eq!(DrainStatus::from_u32(u32::MAX), None);
     }
 }

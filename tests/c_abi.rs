@@ -5,7 +5,7 @@
 
 use std::ffi::CStr;
 
-use drain_control::ffi::{self, DrainStatus};
+use drain_control::ffi::{self, DrainState, DrainStatus};
 
 const HEADER: &str = include_str!("../include/drain_control.h");
 const FFI_SOURCE: &str = include_str!("../src/ffi.rs");
@@ -22,11 +22,13 @@ fn c_name(status: DrainStatus) -> &'static str {
         DrainStatus::IoError => "DRAIN_STATUS_IO_ERROR",
         DrainStatus::Panic => "DRAIN_STATUS_PANIC",
         DrainStatus::InvalidArgument => "DRAIN_STATUS_INVALID_ARGUMENT",
+        DrainStatus::TimedOut => "DRAIN_STATUS_TIMED_OUT",
+        DrainStatus::Stopped => "DRAIN_STATUS_STOPPED",
     }
 }
 
 /// The ABI's status values, fixed forever: (status, its number).
-const STATUSES: [(DrainStatus, u32); 7] = [
+const STATUSES: [(DrainStatus, u32); 9] = [
     (DrainStatus::Ok, 0),
     (DrainStatus::NullArgument, 1),
     (DrainStatus::InvalidUtf8, 2),
@@ -34,6 +36,28 @@ const STATUSES: [(DrainStatus, u32); 7] = [
     (DrainStatus::IoError, 4),
     (DrainStatus::Panic, 5),
     (DrainStatus::InvalidArgument, 6),
+    (DrainStatus::TimedOut, 7),
+    (DrainStatus::Stopped, 8),
+];
+
+/// The C name of every watcher state. Exhaustive, like [`c_name`].
+fn state_c_name(state: DrainState) -> &'static str {
+    match state {
+        DrainState::Absent => "DRAIN_STATE_ABSENT",
+        DrainState::Active => "DRAIN_STATE_ACTIVE",
+        DrainState::Suppressed => "DRAIN_STATE_SUPPRESSED",
+        DrainState::EpochStale => "DRAIN_STATE_EPOCH_STALE",
+        DrainState::Expired => "DRAIN_STATE_EXPIRED",
+    }
+}
+
+/// The watcher's state values, fixed forever: (state, its number, its stable name).
+const STATES: [(DrainState, u32, &str); 5] = [
+    (DrainState::Absent, 0, "absent"),
+    (DrainState::Active, 1, "active"),
+    (DrainState::Suppressed, 2, "suppressed"),
+    (DrainState::EpochStale, 3, "epoch-stale"),
+    (DrainState::Expired, 4, "expired"),
 ];
 
 fn cargo_toml_version() -> &'static str {
@@ -86,9 +110,31 @@ fn every_status_value_has_a_message_and_others_are_unknown() {
     for (_, value) in STATUSES {
         assert_ne!(message(value), c"unknown status", "status {value}");
     }
-    for value in [7, 100, u32::MAX] {
+    for value in [9, 100, u32::MAX] {
         assert_eq!(message(value), c"unknown status");
     }
+}
+
+#[test]
+fn state_values_never_change_and_their_names_are_the_core_names() {
+    for (state, value, name) in STATES {
+        assert_eq!(state as u32, value, "{state:?} was renumbered");
+        let declaration = format!("  {} = {value},\n", state_c_name(state));
+        assert!(
+            HEADER.contains(&declaration),
+            "the header lacks `{}`",
+            declaration.trim()
+        );
+        // SAFETY: any value is valid; the result is a static C string.
+        let got = unsafe { CStr::from_ptr(ffi::drain_state_name(value)) };
+        assert_eq!(got.to_str().unwrap(), name);
+    }
+    assert_eq!(HEADER.matches("  DRAIN_STATE_").count(), STATES.len());
+    assert!(HEADER.contains("typedef uint32_t drain_state;"));
+    assert!(HEADER.contains("typedef struct drain_watcher drain_watcher;"));
+    // SAFETY: as above.
+    let unknown = unsafe { CStr::from_ptr(ffi::drain_state_name(5)) };
+    assert_eq!(unknown, c"unknown state");
 }
 
 #[test]
@@ -133,5 +179,58 @@ fn the_header_declares_every_exported_function_and_nothing_else() {
     );
     for name in exported {
         assert!(name.starts_with("drain_"), "{name} lacks the drain_ prefix");
+    }
+}
+
+#[test]
+fn watcher_handle_reports_changes_and_stops_from_another_thread() {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+    let mut handle = std::ptr::null_mut();
+    let mut change = ffi::DrainChange::default();
+    // SAFETY: valid arguments throughout; the handle is freed once, after the thread
+    // that stops it was joined.
+    unsafe {
+        let status = ffi::drain_watcher_new(
+            home.as_ptr(),
+            30_000,
+            false,
+            &mut handle,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(status, DrainStatus::Ok);
+        let status = ffi::drain_watcher_next(handle, 5_000, &mut change);
+        assert_eq!(status, DrainStatus::Ok);
+        assert!(change.initial);
+        assert_eq!(change.state, DrainState::Absent);
+
+        drain_control::write(Some(dir.path()), "dashboard", false).unwrap();
+        let status = ffi::drain_watcher_next(handle, 5_000, &mut change);
+        assert_eq!(status, DrainStatus::Ok);
+        assert_eq!(change.state, DrainState::Active);
+        assert!(change.verdict.active && change.has_expires_at && !change.initial);
+        let mut buf = [0 as std::ffi::c_char; 512];
+        let mut len = 0;
+        let status = ffi::drain_watcher_body(handle, buf.as_mut_ptr(), buf.len(), &mut len);
+        assert_eq!(status, DrainStatus::Ok);
+        let body = CStr::from_ptr(buf.as_ptr()).to_str().unwrap();
+        assert!(body.contains(r#""principal":"dashboard""#), "{body}");
+        assert_eq!(body.len(), len);
+
+        let status = ffi::drain_watcher_next(handle, 50, &mut change);
+        assert_eq!(status, DrainStatus::TimedOut);
+        let address = handle as usize; // a handle may be shared with another thread
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            ffi::drain_watcher_stop(address as *const ffi::DrainWatcher)
+        });
+        let status = ffi::drain_watcher_next(handle, -1, &mut change);
+        assert_eq!(status, DrainStatus::Stopped);
+        assert_eq!(stopper.join().unwrap(), DrainStatus::Ok);
+        ffi::drain_watcher_free(handle);
+        ffi::drain_watcher_free(std::ptr::null_mut());
     }
 }

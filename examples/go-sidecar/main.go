@@ -1,13 +1,15 @@
 // Command go-sidecar prints the drain state of a gateway's home folder once a second
 // until it is interrupted (SIGINT or SIGTERM), for a process that must react to a
 // drain without being the gateway: a log shipper, a load-balancer hook, a watchdog.
+// With -watch it prints a line at the start and then one per change of the state,
+// within milliseconds of the change (a [draincontrol.Watcher]).
 //
 // Usage:
 //
-//	go-sidecar [-interval 1s] [-once] [HOME]
+//	go-sidecar [-interval 1s] [-once] [-watch] [HOME]
 //
 // HOME defaults to $HERMES_HOME (whitespace stripped), else ~/.hermes, resolved at
-// every poll. Each line is
+// every poll (with -watch: once, at the start). Each line is
 //
 //	<UTC time> state=<idle|draining|draining-quiet|ignored-stale-epoch|ignored-expired> marker=<path> [principal=.. requested_at=..]
 //
@@ -46,8 +48,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	interval := flags.Duration("interval", time.Second, "time between two reports")
 	once := flags.Bool("once", false, "print one report and exit")
+	watch := flags.Bool("watch", false, "print a report at each change of the drain state, as it happens")
 	flags.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s [-interval 1s] [-once] [HOME]\n"+
+		fmt.Fprintf(stderr, "usage: %s [-interval 1s] [-once] [-watch] [HOME]\n"+
 			"Prints the drain state of HOME (default: $HERMES_HOME, else ~/.hermes) every interval\n"+
 			"until interrupted.\n", name)
 		flags.PrintDefaults()
@@ -68,6 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if *watch && !*once {
+		return watchHome(ctx, home, stdout, stderr)
+	}
 	ticker := time.NewTicker(*interval)
 	defer ticker.Stop()
 	for {
@@ -108,30 +114,63 @@ func homeArgument(args []string) (string, error) {
 	return home, nil
 }
 
+// watchHome is -watch: a line per change of the drain state until ctx ends.
+func watchHome(ctx context.Context, home string, stdout, stderr io.Writer) int {
+	w, err := draincontrol.NewWatcher(home, draincontrol.WatchOptions{})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	defer w.Close()
+	marker := draincontrol.MarkerPath(home)
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "%s: interrupted, stopping\n", name)
+			return 0
+		case change, ok := <-w.Changes():
+			if !ok {
+				fmt.Fprintf(stderr, "%s: the watcher failed: %v\n", name, w.Err())
+				return 1
+			}
+			fmt.Fprintln(stdout, line(change.At, change.Verdict, marker, change.Body))
+		}
+	}
+}
+
 // report is one line about the marker of home, judged now.
 func report(home string, now time.Time) string {
-	var line strings.Builder
-	fmt.Fprintf(&line, "%s ", now.UTC().Format("2006-01-02T15:04:05.000Z"))
 	verdict, err := draincontrol.Inspect(home)
 	if err != nil {
-		fmt.Fprintf(&line, "state=error error=%q", err.Error())
-		return line.String()
+		return fmt.Sprintf("%s state=error error=%q", stamp(now), err.Error())
 	}
-	fmt.Fprintf(&line, "state=%s marker=%q", state(verdict), draincontrol.MarkerPath(home))
 	if !verdict.Present {
-		return line.String()
+		return line(now, verdict, draincontrol.MarkerPath(home), nil)
 	}
 	// A second read: the marker may have changed in between, which the next line shows.
 	body, err := draincontrol.Read(home)
+	text := line(now, verdict, draincontrol.MarkerPath(home), body)
 	if err != nil {
-		fmt.Fprintf(&line, " error=%q", err.Error())
+		text += fmt.Sprintf(" error=%q", err.Error())
 	}
+	return text
+}
+
+func stamp(at time.Time) string {
+	return at.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// line is one report: the moment, the state, the marker path, and the principal and
+// requested_at of a marker's body when it has them.
+func line(at time.Time, verdict draincontrol.Verdict, marker string, body map[string]any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s state=%s marker=%q", stamp(at), state(verdict), marker)
 	for _, field := range []string{"principal", "requested_at"} {
 		if value, ok := body[field]; ok {
-			fmt.Fprintf(&line, " %s=%s", field, quote(value))
+			fmt.Fprintf(&b, " %s=%s", field, quote(value))
 		}
 	}
-	return line.String()
+	return b.String()
 }
 
 func state(v draincontrol.Verdict) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,67 @@ func TestStopsCleanlyWhenInterrupted(t *testing.T) {
 	status, stdout, stderr := runSidecar(ctx, "-interval", "100ms", t.TempDir())
 	if status != 0 || strings.Count(stdout, "state=idle") < 2 || !strings.Contains(stderr, "interrupted") {
 		t.Fatalf("status %d, stdout %q, stderr %q", status, stdout, stderr)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from run's goroutine while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits until the output holds n lines with state=<state>.
+func waitFor(t *testing.T, out *syncBuffer, state string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "state="+state+" ") < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d lines with state=%s within 5 s; output %q", n, state, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestWatchReportsEachChangeAsItHappens(t *testing.T) {
+	home := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	status := make(chan int)
+	go func() { status <- run(ctx, []string{"-watch", home}, &stdout, &stderr) }()
+
+	waitFor(t, &stdout, "idle", 1) // the state at the start
+	begun := time.Now()
+	if err := draincontrol.Write(home, "dashboard", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &stdout, "draining", 1)
+	if took := time.Since(begun); took > 900*time.Millisecond {
+		t.Errorf("the drain was reported after %v: not by the watcher's events", took)
+	}
+	if _, err := draincontrol.Clear(home); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &stdout, "idle", 2)
+	cancel()
+	if got := <-status; got != 0 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("status %d, stderr %q", got, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], `principal="dashboard" requested_at="`) {
+		t.Fatalf("want three lines (idle, draining by dashboard, idle), got %q", lines)
 	}
 }
 

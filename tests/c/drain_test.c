@@ -38,6 +38,8 @@ _Static_assert(DRAIN_STATUS_BUFFER_TOO_SMALL == 3, "BUFFER_TOO_SMALL is 3");
 _Static_assert(DRAIN_STATUS_IO_ERROR == 4, "IO_ERROR is 4");
 _Static_assert(DRAIN_STATUS_PANIC == 5, "PANIC is 5");
 _Static_assert(DRAIN_STATUS_INVALID_ARGUMENT == 6, "INVALID_ARGUMENT is 6");
+_Static_assert(DRAIN_STATUS_TIMED_OUT == 7, "TIMED_OUT is 7");
+_Static_assert(DRAIN_STATUS_STOPPED == 8, "STOPPED is 8");
 _Static_assert(sizeof(drain_status) == sizeof(uint32_t), "drain_status is a uint32_t");
 _Static_assert(sizeof(drain_verdict) == 5, "drain_verdict is five bools");
 _Static_assert(DRAIN_MAX_AGE_MICROS == INT64_C(3600000000), "one hour in microseconds");
@@ -766,8 +768,8 @@ static void test_threads(const char *root) {
 
 static void test_static_strings(void) {
     context = "static strings";
-    const char *messages[7];
-    for (uint32_t status = 0; status < 7; status++) {
+    const char *messages[9];
+    for (uint32_t status = 0; status < 9; status++) {
         messages[status] = drain_status_message(status);
         CHECK(messages[status] != NULL && messages[status][0] != '\0');
         CHECK(strcmp(messages[status], "unknown status") != 0);
@@ -775,7 +777,7 @@ static void test_static_strings(void) {
             CHECK(strcmp(messages[status], messages[other]) != 0);
         }
     }
-    CHECK(strcmp(drain_status_message(7), "unknown status") == 0);
+    CHECK(strcmp(drain_status_message(9), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(1000), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(drain_status_message(DRAIN_STATUS_OK) == drain_status_message(0)); /* static */
