@@ -75,24 +75,14 @@ type Verdict struct {
 // from this instantiation, and not expired. It never fails: an unreadable marker, or a
 // home holding a NUL byte, gives false.
 func Requested(home string) bool {
-	h, err := cHome("requested", home)
-	if err != nil {
-		return false
-	}
-	defer C.free(unsafe.Pointer(h))
-	return bool(C.drain_requested(h))
+	return askHome(home, func(h *C.char) C.bool { return C.drain_requested(h) })
 }
 
 // NotificationSuppressed reports whether an active drain of home asks the gateway to
 // skip its "shutting down" notice. A stale, expired or absent marker gives false, and
 // so does a home holding a NUL byte.
 func NotificationSuppressed(home string) bool {
-	h, err := cHome("notification suppressed", home)
-	if err != nil {
-		return false
-	}
-	defer C.free(unsafe.Pointer(h))
-	return bool(C.drain_notification_suppressed(h))
+	return askHome(home, func(h *C.char) C.bool { return C.drain_notification_suppressed(h) })
 }
 
 // Inspect reads the marker of home and judges it now, against this instantiation's
@@ -258,6 +248,17 @@ func cHome(op, home string) (*C.char, error) {
 		return nil, nil
 	}
 	return cString(op, "home", home)
+}
+
+// askHome asks a yes-or-no question of the C ABI about home, which never fails: a home
+// holding a NUL byte gives false.
+func askHome(home string, ask func(h *C.char) C.bool) bool {
+	h, err := cHome("", home)
+	if err != nil {
+		return false
+	}
+	defer C.free(unsafe.Pointer(h))
+	return bool(ask(h))
 }
 
 // cString copies s into C memory, refusing a NUL byte rather than letting C see a

@@ -84,6 +84,18 @@ func principalOf(change draincontrol.Change) any {
 	return change.Body["principal"]
 }
 
+// expectWritten writes a marker by principal to home and expects w to report it:
+// active, with that principal in the body.
+func expectWritten(t *testing.T, w *draincontrol.Watcher, home, principal string) draincontrol.Change {
+	t.Helper()
+	mustWrite(t, home, principal, false)
+	change := expectState(t, w, draincontrol.StateActive)
+	if principalOf(change) != principal {
+		t.Fatalf("after a write by %q: %+v", principal, change)
+	}
+	return change
+}
+
 func mustClear(t *testing.T, home string) {
 	t.Helper()
 	if _, err := draincontrol.Clear(home); err != nil {
@@ -105,8 +117,7 @@ func TestWatcherReportsBeginAndCancel(t *testing.T) {
 	}
 	expectQuiet(t, w)
 
-	mustWrite(t, home, "dashboard", false)
-	begun := expectState(t, w, draincontrol.StateActive)
+	begun := expectWritten(t, w, home, "dashboard")
 	if begun.Initial || !begun.State.Draining() || principalOf(begun) != "dashboard" {
 		t.Fatalf("begin: %+v", begun)
 	}
@@ -159,10 +170,7 @@ func TestWatcherIgnoresKeepAliveRewriteUnlessEveryChange(t *testing.T) {
 	}
 
 	// Anything else in the body is a change, even with the same verdict.
-	mustWrite(t, home, "someone-else", false)
-	if c := expectState(t, plain, draincontrol.StateActive); principalOf(c) != "someone-else" {
-		t.Fatalf("principal change: %+v", c)
-	}
+	expectWritten(t, plain, home, "someone-else")
 	expectState(t, every, draincontrol.StateActive)
 }
 
@@ -177,8 +185,7 @@ func TestWatcherReportsExpiryWithoutAFileEvent(t *testing.T) {
 	expectState(t, w, draincontrol.StateAbsent)
 
 	written := time.Now()
-	mustWrite(t, home, "dashboard", false)
-	begun := expectState(t, w, draincontrol.StateActive)
+	begun := expectWritten(t, w, home, "dashboard")
 	if begun.ExpiresAt.IsZero() || begun.ExpiresAt.Sub(begun.At) > 300*time.Millisecond+time.Microsecond {
 		t.Fatalf("expiry scheduled at %v for a change at %v", begun.ExpiresAt, begun.At)
 	}
@@ -217,17 +224,13 @@ func TestWatcherPicksUpHomeCreatedLate(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	expectQuiet(t, w)
-	mustWrite(t, home, "dashboard", false)
-	expectState(t, w, draincontrol.StateActive)
+	expectWritten(t, w, home, "dashboard")
 
 	// A home created together with its marker by one write.
 	other := filepath.Join(base, "a", "b")
 	together := newTestWatcher(t, other, false)
 	expectState(t, together, draincontrol.StateAbsent)
-	mustWrite(t, other, "together", false)
-	if c := expectState(t, together, draincontrol.StateActive); principalOf(c) != "together" {
-		t.Fatalf("created with the marker: %+v", c)
-	}
+	expectWritten(t, together, other, "together")
 }
 
 func TestWatcherRearmsWhenHomeDeletedAndRecreated(t *testing.T) {
@@ -241,10 +244,7 @@ func TestWatcherRearmsWhenHomeDeletedAndRecreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectState(t, w, draincontrol.StateAbsent)
-	mustWrite(t, home, "again", false) // recreates the folder
-	if c := expectState(t, w, draincontrol.StateActive); principalOf(c) != "again" {
-		t.Fatalf("recreated: %+v", c)
-	}
+	expectWritten(t, w, home, "again") // recreates the folder
 
 	// Replaced by a rename: the new folder must be the one watched.
 	staged := filepath.Join(base, "staged")
@@ -388,10 +388,7 @@ func TestWatcherOfTheDefaultHomeResolvesItOnce(t *testing.T) {
 	w := newTestWatcher(t, "", false)
 	os.Unsetenv("HERMES_HOME") // resolved when made: the watch does not move
 	expectState(t, w, draincontrol.StateAbsent)
-	mustWrite(t, home, "via-env", false)
-	if c := expectState(t, w, draincontrol.StateActive); principalOf(c) != "via-env" {
-		t.Fatalf("default home: %+v", c)
-	}
+	expectWritten(t, w, home, "via-env")
 }
 
 func TestWatcherJudgesAForeignEpochStale(t *testing.T) {

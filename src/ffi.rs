@@ -22,7 +22,7 @@
 //!   [`DrainStatus::Panic`], or `false` for the functions that return `bool`.
 
 use std::ffi::{CStr, c_char, c_int};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::OsStringExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Mutex;
@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use crate::home::path_from_bytes;
 use crate::watch::{Change, State, Stopper, WatchOptions, Watcher};
-use crate::{Context, Error, Read, Timestamp, Verdict};
+use crate::{Context, Read, Timestamp, Verdict};
 
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds.
 pub const DRAIN_MAX_AGE_SECONDS: f64 = 3600.0;
@@ -196,6 +196,30 @@ unsafe fn c_slice<'a>(data: *const u8, len: usize) -> Result<&'a [u8], DrainStat
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }
 
+/// A required out-pointer, checked before any work is done: where [`Out::set`] writes
+/// the result.
+struct Out<T>(*mut T);
+
+impl<T> Out<T> {
+    /// Checks `out`: NULL is an error.
+    fn new(out: *mut T) -> Result<Self, DrainStatus> {
+        if out.is_null() {
+            return Err(DrainStatus::NullArgument);
+        }
+        Ok(Out(out))
+    }
+
+    /// Writes the result.
+    ///
+    /// # Safety
+    /// The pointer is valid for a write of `T`.
+    unsafe fn set(self, value: T) -> Result<(), DrainStatus> {
+        // SAFETY: checked non-NULL, and writable per the caller's contract.
+        unsafe { self.0.write(value) };
+        Ok(())
+    }
+}
+
 /// A caller's text buffer: where [`TextOut::fill`] copies text and its length.
 struct TextOut {
     buf: *mut c_char,
@@ -238,6 +262,38 @@ impl TextOut {
     }
 }
 
+/// The panic boundary of a function with a text output: checks the buffer arguments
+/// (see [`TextOut::new`]), then fills the buffer with what `text` gives.
+///
+/// # Safety
+/// `buf`, `buf_len` and `out_len` as for [`TextOut::fill`], or NULL where
+/// [`TextOut::new`] refuses them.
+unsafe fn text_status<T>(
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+    text: impl FnOnce() -> Result<T, DrainStatus>,
+) -> DrainStatus
+where
+    T: std::ops::Deref<Target: AsRef<[u8]>>,
+{
+    status_boundary(|| {
+        let out = TextOut::new(buf, buf_len, out_len)?;
+        let text = text()?;
+        // SAFETY: passed on from the caller.
+        unsafe { out.fill(text.as_ref()) }
+    })
+}
+
+/// The panic boundary of a function that names a value: the static text `name` gives
+/// for it, or `unknown` for a value this version does not know (and on a panic).
+fn static_name(
+    unknown: &'static CStr,
+    name: impl FnOnce() -> Option<&'static CStr>,
+) -> *const c_char {
+    boundary(unknown.as_ptr(), || name().unwrap_or(unknown).as_ptr())
+}
+
 /// Writes `value` through `out` when `out` is not NULL.
 ///
 /// # Safety
@@ -249,16 +305,16 @@ unsafe fn write_optional<T>(out: *mut T, value: T) {
     }
 }
 
-/// Maps a failed write or clear to `IoError`, reporting its errno.
+/// Maps a failed call to the OS (a write, a clear, a new watcher) to `IoError`,
+/// reporting its errno.
 ///
 /// # Safety
 /// `out_errno` is NULL or valid for a write of an `int`.
-unsafe fn io_error(error: &Error, out_errno: *mut c_int) -> DrainStatus {
-    // Every failure of a write or clear comes from a system call; EIO stands in for
-    // one that does not carry an errno (such as a write that made no progress).
-    let errno = error.raw_os_error().unwrap_or(libc::EIO);
+unsafe fn io_error(errno: Option<i32>, out_errno: *mut c_int) -> DrainStatus {
+    // Every such failure comes from a system call; EIO stands in for one that does not
+    // carry an errno (such as a write that made no progress).
     // SAFETY: passed on from the caller.
-    unsafe { write_optional(out_errno, errno) };
+    unsafe { write_optional(out_errno, errno.unwrap_or(libc::EIO)) };
     DrainStatus::IoError
 }
 
@@ -312,14 +368,11 @@ pub unsafe extern "C" fn drain_notification_suppressed(home: *const c_char) -> b
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_inspect(home: *const c_char, out: *mut DrainVerdict) -> DrainStatus {
     status_boundary(|| {
-        if out.is_null() {
-            return Err(DrainStatus::NullArgument);
-        }
+        let out = Out::new(out)?;
         // SAFETY: `home` per this function's contract.
         let verdict = crate::status(unsafe { c_home(home) }).verdict;
-        // SAFETY: `out` is non-NULL and writable per this function's contract.
-        unsafe { out.write(verdict.into()) };
-        Ok(())
+        // SAFETY: `out` is writable per this function's contract.
+        unsafe { out.set(verdict.into()) }
     })
 }
 
@@ -359,7 +412,7 @@ pub unsafe extern "C" fn drain_write(
         match crate::write(home, principal, suppress_notification) {
             Ok(_) => Ok(()),
             // SAFETY: `out_errno` per this function's contract.
-            Err(error) => Err(unsafe { io_error(&error, out_errno) }),
+            Err(error) => Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
         }
     })
 }
@@ -392,7 +445,7 @@ pub unsafe extern "C" fn drain_clear(
                 Ok(())
             }
             // SAFETY: `out_errno` per this function's contract.
-            Err(error) => Err(unsafe { io_error(&error, out_errno) }),
+            Err(error) => Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
         }
     })
 }
@@ -424,17 +477,14 @@ pub unsafe extern "C" fn drain_classify(
     out: *mut DrainVerdict,
 ) -> DrainStatus {
     status_boundary(|| {
-        if out.is_null() {
-            return Err(DrainStatus::NullArgument);
-        }
+        let out = Out::new(out)?;
         // SAFETY: `marker`, `len` and `current_epoch` per this function's contract.
         let raw = unsafe { c_slice(marker, len) }?;
         let epoch = unsafe { c_text(current_epoch) }?;
         let context = Context::new(epoch, Timestamp::from_unix_micros(now_unix_micros));
         let verdict = crate::classify(raw, &context).verdict;
-        // SAFETY: `out` is non-NULL and writable per this function's contract.
-        unsafe { out.write(verdict.into()) };
-        Ok(())
+        // SAFETY: `out` is writable per this function's contract.
+        unsafe { out.set(verdict.into()) }
     })
 }
 
@@ -469,14 +519,13 @@ pub unsafe extern "C" fn drain_read(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    status_boundary(|| {
-        let out = TextOut::new(buf, buf_len, out_len)?;
+    let text = || {
         // SAFETY: `home` per this function's contract.
         let read = crate::status(unsafe { c_home(home) }).read;
-        let text = read_json(&read);
-        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
-        unsafe { out.fill(text.as_bytes()) }
-    })
+        Ok(read_json(&read))
+    };
+    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
 /// The read result of marker bytes as JSON text, as `drain_read` would give it for a
@@ -503,14 +552,13 @@ pub unsafe extern "C" fn drain_classify_read(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    status_boundary(|| {
-        let out = TextOut::new(buf, buf_len, out_len)?;
+    let text = || {
         // SAFETY: `marker` and `len` per this function's contract.
         let raw = unsafe { c_slice(marker, len) }?;
-        let text = read_json(&Read::from_bytes(raw));
-        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
-        unsafe { out.fill(text.as_bytes()) }
-    })
+        Ok(read_json(&Read::from_bytes(raw)))
+    };
+    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
 /// A read result as compact JSON text; `null` when absent.
@@ -538,11 +586,8 @@ pub unsafe extern "C" fn drain_epoch(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    status_boundary(|| {
-        let out = TextOut::new(buf, buf_len, out_len)?;
-        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
-        unsafe { out.fill(crate::epoch::current().as_bytes()) }
-    })
+    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    unsafe { text_status(buf, buf_len, out_len, || Ok(crate::epoch::current())) }
 }
 
 /// The marker path of `home`: `<home>/.drain_request.json`, with the default home
@@ -563,13 +608,13 @@ pub unsafe extern "C" fn drain_marker_path(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    status_boundary(|| {
-        let out = TextOut::new(buf, buf_len, out_len)?;
+    let text = || {
         // SAFETY: `home` per this function's contract.
         let path = crate::marker_path(unsafe { c_home(home) });
-        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
-        unsafe { out.fill(path.as_os_str().as_bytes()) }
-    })
+        Ok(path.into_os_string().into_vec())
+    };
+    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
 /// A short English description of a status value, for messages. Any value is
@@ -582,11 +627,8 @@ pub unsafe extern "C" fn drain_marker_path(
 /// None: any argument is valid. (Marked `unsafe` like every function of this API.)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_status_message(status: u32) -> *const c_char {
-    const UNKNOWN: &CStr = c"unknown status";
-    boundary(UNKNOWN.as_ptr(), || {
-        DrainStatus::from_u32(status)
-            .map_or(UNKNOWN, DrainStatus::message)
-            .as_ptr()
+    static_name(c"unknown status", || {
+        DrainStatus::from_u32(status).map(DrainStatus::message)
     })
 }
 
@@ -748,9 +790,7 @@ unsafe fn new_watcher(
     out_errno: *mut c_int,
 ) -> DrainStatus {
     status_boundary(|| {
-        if out.is_null() {
-            return Err(DrainStatus::NullArgument);
-        }
+        let out = Out::new(out)?;
         let mut options = WatchOptions::default();
         if fallback_interval_ms != 0 {
             options.fallback_interval = Duration::from_millis(fallback_interval_ms.into());
@@ -761,11 +801,8 @@ unsafe fn new_watcher(
         let home = unsafe { c_home(home) };
         let watcher = match Watcher::new(home, options) {
             Ok(watcher) => watcher,
-            Err(error) => {
-                // SAFETY: `out_errno` per the caller's contract.
-                unsafe { write_optional(out_errno, error.raw_os_error().unwrap_or(libc::EIO)) };
-                return Err(DrainStatus::IoError);
-            }
+            // SAFETY: `out_errno` per the caller's contract.
+            Err(error) => return Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
         };
         let handle = Box::new(DrainWatcher {
             stopper: watcher.stopper(),
@@ -773,9 +810,8 @@ unsafe fn new_watcher(
             watcher: Mutex::new(watcher),
             body: Mutex::new("null".to_owned()),
         });
-        // SAFETY: `out` is non-NULL and writable per the caller's contract.
-        unsafe { out.write(Box::into_raw(handle)) };
-        Ok(())
+        // SAFETY: `out` is writable per the caller's contract.
+        unsafe { out.set(Box::into_raw(handle)) }
     })
 }
 
@@ -905,12 +941,9 @@ pub unsafe extern "C" fn drain_watcher_fd(
     status_boundary(|| {
         // SAFETY: `watcher` per this function's contract.
         let handle = unsafe { watcher_ref(watcher) }?;
-        if out_fd.is_null() {
-            return Err(DrainStatus::NullArgument);
-        }
-        // SAFETY: non-NULL and writable per this function's contract.
-        unsafe { out_fd.write(handle.fd) };
-        Ok(())
+        let out_fd = Out::new(out_fd)?;
+        // SAFETY: writable per this function's contract.
+        unsafe { out_fd.set(handle.fd) }
     })
 }
 
@@ -950,9 +983,7 @@ pub unsafe extern "C" fn drain_watcher_next(
     status_boundary(|| {
         // SAFETY: `watcher` per this function's contract.
         let handle = unsafe { watcher_ref(watcher) }?;
-        if out.is_null() {
-            return Err(DrainStatus::NullArgument);
-        }
+        let out = Out::new(out)?;
         let timeout = match timeout_ms {
             -1 => None,
             0.. => Some(Duration::from_millis(timeout_ms.unsigned_abs().into())),
@@ -965,9 +996,8 @@ pub unsafe extern "C" fn drain_watcher_next(
             Ok(Some(change)) => {
                 let body = read_json(&change.classified.read);
                 *handle.body.lock().map_err(|_| DrainStatus::Panic)? = body;
-                // SAFETY: `out` is non-NULL and writable per this function's contract.
-                unsafe { out.write(DrainChange::from(&change)) };
-                Ok(())
+                // SAFETY: `out` is writable per this function's contract.
+                unsafe { out.set(DrainChange::from(&change)) }
             }
             Ok(None) if watcher.is_stopped() => Err(DrainStatus::Stopped),
             Ok(None) => Err(DrainStatus::TimedOut),
@@ -1001,14 +1031,13 @@ pub unsafe extern "C" fn drain_watcher_body(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    status_boundary(|| {
+    let text = || {
         // SAFETY: `watcher` per this function's contract.
         let handle = unsafe { watcher_ref(watcher) }?;
-        let out = TextOut::new(buf, buf_len, out_len)?;
-        let body = handle.body.lock().map_err(|_| DrainStatus::Panic)?;
-        // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
-        unsafe { out.fill(body.as_bytes()) }
-    })
+        handle.body.lock().map_err(|_| DrainStatus::Panic)
+    };
+    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
 /// Stops the watcher: a `drain_watcher_next` blocked in another thread returns
@@ -1043,11 +1072,8 @@ pub unsafe extern "C" fn drain_watcher_stop(watcher: *const DrainWatcher) -> Dra
 /// None: any argument is valid. (Marked `unsafe` like every function of this API.)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_state_name(state: u32) -> *const c_char {
-    const UNKNOWN: &CStr = c"unknown state";
-    boundary(UNKNOWN.as_ptr(), || {
-        DrainState::from_u32(state)
-            .map_or(UNKNOWN, DrainState::name)
-            .as_ptr()
+    static_name(c"unknown state", || {
+        DrainState::from_u32(state).map(DrainState::name)
     })
 }
 
@@ -1107,6 +1133,52 @@ mod tests {
             TextOut::new(buf.as_mut_ptr(), 1, no_len),
             Err(DrainStatus::NullArgument)
         ));
+    }
+
+    #[test]
+    fn out_refuses_null_and_writes_only_when_set() {
+        let null = std::ptr::null_mut::<c_int>();
+        assert!(matches!(Out::new(null), Err(DrainStatus::NullArgument)));
+        let mut value: c_int = -1;
+        let out = Out::new(&mut value as *mut c_int).unwrap();
+        assert_eq!(value, -1);
+        // SAFETY: `value` is writable.
+        assert_eq!(unsafe { out.set(7) }, Ok(()));
+        assert_eq!(value, 7);
+    }
+
+    #[test]
+    fn text_status_checks_the_buffer_first_and_catches_a_panic() {
+        let mut len = 99usize;
+        let mut called = false;
+        let null = std::ptr::null_mut();
+        // SAFETY: `len` is writable; a NULL `buf` with `buf_len` 1 is refused.
+        let status = unsafe {
+            text_status(null, 1, &mut len, || {
+                called = true;
+                Ok("text")
+            })
+        };
+        assert_eq!(status, DrainStatus::NullArgument);
+        assert!(!called && len == 99);
+        // SAFETY: as above, with `buf_len` 0: a sizing call.
+        let status =
+            unsafe { text_status(null, 0, &mut len, || -> Result<&str, _> { panic!("a bug") }) };
+        assert_eq!(status, DrainStatus::Panic);
+        assert_eq!(len, 99);
+        // SAFETY: as above.
+        let status = unsafe { text_status(null, 0, &mut len, || Ok("text")) };
+        assert_eq!(status, DrainStatus::BufferTooSmall);
+        assert_eq!(len, 4);
+    }
+
+    #[test]
+    fn static_name_gives_the_unknown_text_for_none_and_on_a_panic() {
+        const UNKNOWN: &CStr = c"unknown";
+        const KNOWN: &CStr = c"known";
+        assert_eq!(static_name(UNKNOWN, || Some(KNOWN)), KNOWN.as_ptr());
+        assert_eq!(static_name(UNKNOWN, || None), UNKNOWN.as_ptr());
+        assert_eq!(static_name(UNKNOWN, || panic!("a bug")), UNKNOWN.as_ptr());
     }
 
     #[test]

@@ -60,6 +60,16 @@ const STATES: [(DrainState, u32, &str); 5] = [
     (DrainState::Expired, 4, "expired"),
 ];
 
+/// Asserts that the header declares the enumerator `name` with this value.
+fn assert_header_declares(name: &str, value: u32) {
+    let declaration = format!("  {name} = {value},\n");
+    assert!(
+        HEADER.contains(&declaration),
+        "the header lacks `{}`",
+        declaration.trim()
+    );
+}
+
 fn cargo_toml_version() -> &'static str {
     let package = CARGO_TOML
         .split("[package]")
@@ -85,12 +95,7 @@ fn drain_version_is_the_cargo_toml_version() {
 fn status_values_never_change_and_the_header_has_each() {
     for (status, value) in STATUSES {
         assert_eq!(status as u32, value, "{status:?} was renumbered");
-        let declaration = format!("  {} = {value},\n", c_name(status));
-        assert!(
-            HEADER.contains(&declaration),
-            "the header lacks `{}`",
-            declaration.trim()
-        );
+        assert_header_declares(c_name(status), value);
     }
     let declared = HEADER.matches("  DRAIN_STATUS_").count();
     assert_eq!(
@@ -119,12 +124,7 @@ fn every_status_value_has_a_message_and_others_are_unknown() {
 fn state_values_never_change_and_their_names_are_the_core_names() {
     for (state, value, name) in STATES {
         assert_eq!(state as u32, value, "{state:?} was renumbered");
-        let declaration = format!("  {} = {value},\n", state_c_name(state));
-        assert!(
-            HEADER.contains(&declaration),
-            "the header lacks `{}`",
-            declaration.trim()
-        );
+        assert_header_declares(state_c_name(state), value);
         // SAFETY: any value is valid; the result is a static C string.
         let got = unsafe { CStr::from_ptr(ffi::drain_state_name(value)) };
         assert_eq!(got.to_str().unwrap(), name);

@@ -8,83 +8,21 @@
 
 #define _XOPEN_SOURCE 700
 
-#include "drain_control.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef DRAIN_EXPECTED_VERSION
 #error "build with -DDRAIN_EXPECTED_VERSION='\"x.y.z\"' (Cargo.toml's version)"
 #endif
 
-/* The status values are part of the ABI: they never change. */
-_Static_assert(DRAIN_STATUS_OK == 0, "OK is 0");
-_Static_assert(DRAIN_STATUS_NULL_ARGUMENT == 1, "NULL_ARGUMENT is 1");
-_Static_assert(DRAIN_STATUS_INVALID_UTF8 == 2, "INVALID_UTF8 is 2");
-_Static_assert(DRAIN_STATUS_BUFFER_TOO_SMALL == 3, "BUFFER_TOO_SMALL is 3");
-_Static_assert(DRAIN_STATUS_IO_ERROR == 4, "IO_ERROR is 4");
-_Static_assert(DRAIN_STATUS_PANIC == 5, "PANIC is 5");
-_Static_assert(DRAIN_STATUS_INVALID_ARGUMENT == 6, "INVALID_ARGUMENT is 6");
-_Static_assert(DRAIN_STATUS_TIMED_OUT == 7, "TIMED_OUT is 7");
-_Static_assert(DRAIN_STATUS_STOPPED == 8, "STOPPED is 8");
-_Static_assert(sizeof(drain_status) == sizeof(uint32_t), "drain_status is a uint32_t");
-_Static_assert(sizeof(drain_verdict) == 5, "drain_verdict is five bools");
-_Static_assert(DRAIN_MAX_AGE_MICROS == INT64_C(3600000000), "one hour in microseconds");
-
-static int passed;
-static int failed;
-static const char *context = "";
-
-static void check(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL %s (line %d): %s\n", context, line, what);
-    }
-}
-
-#define CHECK(cond) check((cond) ? 1 : 0, #cond, __LINE__)
-
-static void check_status(drain_status got, drain_status want, const char *call, int line) {
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL %s (line %d): %s gave %" PRIu32 " (%s), expected %" PRIu32 " (%s)\n",
-           context, line, call, (uint32_t)got, drain_status_message(got), (uint32_t)want,
-           drain_status_message(want));
-}
-
-#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
-
 /* ---- helpers ---------------------------------------------------------------- */
-
-static char *join(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    char *out = malloc(la + lb + 1);
-    if (out == NULL) {
-        perror("malloc");
-        exit(2);
-    }
-    memcpy(out, a, la);
-    memcpy(out + la, b, lb + 1);
-    return out;
-}
 
 /* The whole content of a file (NUL-terminated for convenience), or NULL. */
 static char *slurp(const char *path, size_t *len) {
@@ -115,15 +53,6 @@ static char *slurp(const char *path, size_t *len) {
     return data;
 }
 
-static int put_file(const char *path, const void *data, size_t len) {
-    FILE *file = fopen(path, "wb");
-    if (file == NULL) {
-        return -1;
-    }
-    size_t wrote = len == 0 ? 0 : fwrite(data, 1, len, file);
-    return (fclose(file) == 0 && wrote == len) ? 0 : -1;
-}
-
 static int starts_with(const char *text, const char *prefix) {
     return strncmp(text, prefix, strlen(prefix)) == 0;
 }
@@ -149,20 +78,7 @@ static int count_entries(const char *folder) {
     return count;
 }
 
-static int64_t now_unix_micros(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* A text output function, adapted to one shape so that one helper can drive the
- * buffer convention for all of them. */
-typedef drain_status (*text_fn)(const void *arg, char *buf, size_t buf_len, size_t *out_len);
-
-struct bytes {
-    const uint8_t *data;
-    size_t len;
-};
+/* The text outputs, in the shape of check.h's text_fn, for fetch_text. */
 
 static drain_status read_text(const void *home, char *buf, size_t buf_len, size_t *out_len) {
     return drain_read(home, buf, buf_len, out_len);
@@ -177,43 +93,16 @@ static drain_status path_text(const void *home, char *buf, size_t buf_len, size_
     return drain_marker_path(home, buf, buf_len, out_len);
 }
 
+/* Marker bytes, the argument of classify_read_text. */
+struct bytes {
+    const uint8_t *data;
+    size_t len;
+};
+
 static drain_status classify_read_text(const void *arg, char *buf, size_t buf_len,
                                        size_t *out_len) {
     const struct bytes *marker = arg;
     return drain_classify_read(marker->data, marker->len, buf, buf_len, out_len);
-}
-
-/* Fetches a text output the way a caller should: a sizing call, then a call with a
- * buffer one byte too small (only the length may change), then the fill. Checks the
- * whole buffer convention on the way. Returns malloc'd text, never NULL. */
-static char *fetch_text(text_fn fn, const void *arg) {
-    size_t len = (size_t)-1;
-    CHECK_STATUS(fn(arg, NULL, 0, &len), DRAIN_STATUS_BUFFER_TOO_SMALL);
-    CHECK(len != (size_t)-1);
-    if (len == (size_t)-1) {
-        return join("", "");
-    }
-    char *buf = malloc(len + 2);
-    if (buf == NULL) {
-        perror("malloc");
-        exit(2);
-    }
-    memset(buf, '#', len + 2);
-    size_t len2 = 0;
-    CHECK_STATUS(fn(arg, buf, len, &len2), DRAIN_STATUS_BUFFER_TOO_SMALL);
-    CHECK(len2 == len);
-    int untouched = 1;
-    for (size_t i = 0; i < len + 2; i++) {
-        untouched &= buf[i] == '#';
-    }
-    CHECK(untouched); /* nothing is written to a buffer that is too small */
-    size_t len3 = 0;
-    CHECK_STATUS(fn(arg, buf, len + 2, &len3), DRAIN_STATUS_OK);
-    CHECK(len3 == len);
-    CHECK(buf[len] == '\0');
-    CHECK(strlen(buf) == len); /* no NUL inside the text */
-    CHECK(buf[len + 1] == '#'); /* nothing past the NUL */
-    return buf;
 }
 
 /* ---- the shared vectors ------------------------------------------------------ */
@@ -305,9 +194,7 @@ static int run_vector(char *fields[9], const char *home, const char *marker_file
 
         /* The same bytes in a marker file read the same through drain_read. */
         if (put_file(marker_file, marker, marker_len) == 0) {
-            char *file_read = fetch_text(read_text, home);
-            CHECK(strcmp(file_read, read) == 0);
-            free(file_read);
+            CHECK(text_is(read_text, home, read));
         } else {
             CHECK(!"cannot write the marker file");
         }
@@ -324,7 +211,7 @@ static void test_vectors(const char *vectors_path, const char *root) {
     context = "vectors";
     char *home = join(root, "/vectors");
     CHECK(mkdir(home, 0755) == 0);
-    char *marker_file = join(home, "/.drain_request.json");
+    char *marker_file = marker_in(home);
     FILE *file = fopen(vectors_path, "r");
     CHECK(file != NULL);
     int count = 0, bad = 0;
@@ -371,7 +258,7 @@ static void test_vectors(const char *vectors_path, const char *root) {
 static void test_round_trip(const char *root) {
     context = "round trip";
     char *home = join(root, "/home"); /* created by the first write */
-    char *marker_file = join(home, "/.drain_request.json");
+    char *marker_file = marker_in(home);
     char *epoch = fetch_text(epoch_text, NULL);
 
     CHECK(!drain_requested(home));
@@ -380,12 +267,8 @@ static void test_round_trip(const char *root) {
     memset(&verdict, 1, sizeof verdict);
     CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
     CHECK(!verdict.present && !verdict.active && !verdict.suppressed);
-    char *text = fetch_text(read_text, home);
-    CHECK(strcmp(text, "null") == 0);
-    free(text);
-    text = fetch_text(path_text, home);
-    CHECK(strcmp(text, marker_file) == 0);
-    free(text);
+    CHECK(text_is(read_text, home, "null"));
+    CHECK(text_is(path_text, home, marker_file));
 
     int err = -1;
     CHECK_STATUS(drain_write(home, "c-test", false, &err), DRAIN_STATUS_OK);
@@ -468,9 +351,7 @@ static void test_round_trip(const char *root) {
     CHECK(err == -1);
     CHECK(!exists(marker_file));
     CHECK(!drain_requested(home));
-    text = fetch_text(read_text, home);
-    CHECK(strcmp(text, "null") == 0);
-    free(text);
+    CHECK(text_is(read_text, home, "null"));
     existed = true;
     CHECK_STATUS(drain_clear(home, &existed, &err), DRAIN_STATUS_OK);
     CHECK(!existed);
@@ -490,13 +371,11 @@ static void test_round_trip(const char *root) {
 static void test_non_utf8_home(const char *root) {
     context = "non-UTF-8 home";
     char *home = join(root, "/h\xff\xfe");
-    char *marker_file = join(home, "/.drain_request.json");
+    char *marker_file = marker_in(home);
     CHECK_STATUS(drain_write(home, "c-test", false, NULL), DRAIN_STATUS_OK);
     CHECK(exists(marker_file));
     CHECK(drain_requested(home));
-    char *path = fetch_text(path_text, home);
-    CHECK(strcmp(path, marker_file) == 0);
-    free(path);
+    CHECK(text_is(path_text, home, marker_file));
     bool existed = false;
     CHECK_STATUS(drain_clear(home, &existed, NULL), DRAIN_STATUS_OK);
     CHECK(existed && !exists(marker_file));
@@ -511,11 +390,9 @@ static void test_default_home(const char *root) {
     char *home = join(root, "/env-home");
     char *padded = join(" \t", home);
     char *padded2 = join(padded, "\n");
-    char *marker_file = join(home, "/.drain_request.json");
+    char *marker_file = marker_in(home);
     CHECK(setenv("HERMES_HOME", padded2, 1) == 0);
-    char *path = fetch_text(path_text, NULL);
-    CHECK(strcmp(path, marker_file) == 0);
-    free(path);
+    CHECK(text_is(path_text, NULL, marker_file));
     CHECK(!drain_requested(NULL));
     CHECK_STATUS(drain_write(NULL, "c-test", true, NULL), DRAIN_STATUS_OK);
     CHECK(exists(marker_file));
@@ -569,9 +446,7 @@ static void test_null_arguments(const char *root) {
     CHECK_STATUS(drain_classify(NULL, 0, "e:1", 0, &verdict), DRAIN_STATUS_OK);
     CHECK(verdict.present && verdict.active && !verdict.expired && !verdict.suppressed);
     struct bytes empty = {NULL, 0};
-    char *text = fetch_text(classify_read_text, &empty);
-    CHECK(strcmp(text, "{}") == 0);
-    free(text);
+    CHECK(text_is(classify_read_text, &empty, "{}"));
 
     /* The text outputs: out_len is required; buf only when buf_len > 0. */
     size_t len = 12345;
@@ -630,9 +505,7 @@ static void test_unwritable_home(const char *root) {
     CHECK(existed); /* not written on failure */
     CHECK_STATUS(drain_clear(file, NULL, NULL), DRAIN_STATUS_IO_ERROR);
     CHECK(!drain_requested(file));
-    char *text = fetch_text(read_text, file);
-    CHECK(strcmp(text, "null") == 0);
-    free(text);
+    CHECK(text_is(read_text, file, "null"));
     size_t len = 0;
     char *content = slurp(file, &len);
     CHECK(content != NULL && len == 1 && content[0] == 'x'); /* untouched */
@@ -640,15 +513,13 @@ static void test_unwritable_home(const char *root) {
 
     /* The marker path is a folder: unreadable, so absent; a write cannot replace it. */
     char *home = join(root, "/dir-marker");
-    char *marker_dir = join(home, "/.drain_request.json");
+    char *marker_dir = marker_in(home);
     CHECK(mkdir(home, 0755) == 0 && mkdir(marker_dir, 0755) == 0);
     CHECK(!drain_requested(home));
     drain_verdict verdict;
     CHECK_STATUS(drain_inspect(home, &verdict), DRAIN_STATUS_OK);
     CHECK(!verdict.present);
-    text = fetch_text(read_text, home);
-    CHECK(strcmp(text, "null") == 0);
-    free(text);
+    CHECK(text_is(read_text, home, "null"));
     err = 0;
     CHECK_STATUS(drain_write(home, "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
     CHECK(err != 0);
@@ -680,7 +551,7 @@ static void read_only_checks(const char *home, const char *marker_file) {
 static void test_read_only_home(const char *root) {
     context = "read-only home";
     char *home = join(root, "/ro");
-    char *marker_file = join(home, "/.drain_request.json");
+    char *marker_file = marker_in(home);
     CHECK_STATUS(drain_write(home, "c-test", false, NULL), DRAIN_STATUS_OK);
     CHECK(chmod(root, 0755) == 0 && chmod(home, 0555) == 0);
     if (geteuid() != 0) {
@@ -808,13 +679,6 @@ static void test_static_strings(void) {
     free(again);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s VECTORS_TXT\n", argv[0]);
@@ -835,7 +699,7 @@ int main(int argc, char **argv) {
     test_null_arguments(root);
     test_unwritable_home(root);
     test_read_only_home(root);
-    if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    if (remove_tree(root) != 0) {
         perror("removing the temporary folder");
         failed++;
     }

@@ -15,29 +15,12 @@
 
 #define _XOPEN_SOURCE 700
 
-#include "drain_control.h"
+#include "check.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-_Static_assert(DRAIN_STATUS_TIMED_OUT == 7, "TIMED_OUT is 7");
-_Static_assert(DRAIN_STATUS_STOPPED == 8, "STOPPED is 8");
-_Static_assert(DRAIN_STATE_ABSENT == 0, "ABSENT is 0");
-_Static_assert(DRAIN_STATE_ACTIVE == 1, "ACTIVE is 1");
-_Static_assert(DRAIN_STATE_SUPPRESSED == 2, "SUPPRESSED is 2");
-_Static_assert(DRAIN_STATE_EPOCH_STALE == 3, "EPOCH_STALE is 3");
-_Static_assert(DRAIN_STATE_EXPIRED == 4, "EXPIRED is 4");
-_Static_assert(sizeof(drain_state) == sizeof(uint32_t), "drain_state is a uint32_t");
 
 /* Long enough that a pass proves the event path; see the top of the file. */
 #define FALLBACK_MS 30000u
@@ -46,58 +29,12 @@ _Static_assert(sizeof(drain_state) == sizeof(uint32_t), "drain_state is a uint32
 /* How long "nothing happens" is watched for. */
 #define QUIET_MS 300
 
-static int passed;
-static int failed;
-static const char *context = "";
-
-static void check(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL %s (line %d): %s\n", context, line, what);
-    }
-}
-
-#define CHECK(cond) check((cond) ? 1 : 0, #cond, __LINE__)
-
-static void check_status(drain_status got, drain_status want, const char *call, int line) {
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL %s (line %d): %s gave %" PRIu32 " (%s), expected %" PRIu32 " (%s)\n",
-           context, line, call, (uint32_t)got, drain_status_message(got), (uint32_t)want,
-           drain_status_message(want));
-}
-
-#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
-
 /* ---- helpers ---------------------------------------------------------------- */
-
-static char *join(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    char *out = malloc(la + lb + 1);
-    if (out == NULL) {
-        perror("malloc");
-        exit(2);
-    }
-    memcpy(out, a, la);
-    memcpy(out + la, b, lb + 1);
-    return out;
-}
 
 static int64_t monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_unix_micros(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void sleep_ms(long ms) {
@@ -131,6 +68,18 @@ static int64_t expect_change_line(drain_watcher *watcher, drain_change *out, int
 
 #define EXPECT_CHANGE(watcher, out) expect_change_line((watcher), (out), __LINE__)
 
+/* A new watcher of `home` (as watcher_for) whose first change, which goes to *out,
+ * must be the initial one, in the state `initial`. */
+static drain_watcher *watch_from_line(const char *home, int64_t initial, drain_change *out,
+                                      int line) {
+    drain_watcher *watcher = watcher_for(home);
+    check(expect_change_line(watcher, out, line) == initial, "the initial state", line);
+    check(out->initial, "the first change is the initial one", line);
+    return watcher;
+}
+
+#define WATCH_FROM(home, initial, out) watch_from_line((home), (initial), (out), __LINE__)
+
 /* No change within QUIET_MS. */
 static void expect_quiet_line(drain_watcher *watcher, int line) {
     drain_change change;
@@ -143,21 +92,16 @@ static void expect_quiet_line(drain_watcher *watcher, int line) {
 
 #define EXPECT_QUIET(watcher) expect_quiet_line((watcher), __LINE__)
 
-/* The body of the last change, fetched the way a caller should (size, then fill).
- * Malloc'd, never NULL. */
+/* drain_watcher_body in the shape of check.h's text_fn, for fetch_text and text_is. */
+static drain_status body_text(const void *watcher, char *buf, size_t buf_len,
+                              size_t *out_len) {
+    return drain_watcher_body(watcher, buf, buf_len, out_len);
+}
+
+/* The body of the last change, fetched the way a caller should (fetch_text checks the
+ * whole buffer convention). Malloc'd, never NULL. */
 static char *body_of(const drain_watcher *watcher) {
-    size_t len = 0;
-    CHECK_STATUS(drain_watcher_body(watcher, NULL, 0, &len), DRAIN_STATUS_BUFFER_TOO_SMALL);
-    char *buf = malloc(len + 1);
-    if (buf == NULL) {
-        perror("malloc");
-        exit(2);
-    }
-    size_t len2 = 0;
-    CHECK_STATUS(drain_watcher_body(watcher, buf, len + 1, &len2), DRAIN_STATUS_OK);
-    CHECK(len2 == len);
-    buf[len] = '\0';
-    return buf;
+    return fetch_text(body_text, watcher);
 }
 
 /* Whether the body of the last change names this principal. */
@@ -185,16 +129,18 @@ static void clear_marker(const char *home) {
     CHECK_STATUS(drain_clear(home, &existed, NULL), DRAIN_STATUS_OK);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+/* Writes a marker by `principal` and expects the watcher to report it within
+ * PATIENCE_MS: active, with that principal in the body. The change goes to *out. */
+static void expect_written_line(drain_watcher *watcher, const char *home,
+                                const char *principal, drain_change *out, int line) {
+    write_marker(home, principal, false);
+    check(expect_change_line(watcher, out, line) == DRAIN_STATE_ACTIVE,
+          "the write is reported as active", line);
+    check(body_has_principal(watcher, principal), "the body names the principal", line);
 }
 
-static void remove_tree(const char *path) {
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#define EXPECT_WRITTEN(watcher, home, principal, out)                                       \
+    expect_written_line((watcher), (home), (principal), (out), __LINE__)
 
 /* A fresh folder under root for one test; the caller frees the name. */
 static char *fresh_home(const char *root, const char *name) {
@@ -222,13 +168,10 @@ static void test_begin_and_cancel(const char *root) {
           !change.verdict.epoch_stale && !change.verdict.expired);
     CHECK(!change.has_expires_at && change.expires_at_unix_micros == 0);
     CHECK(change.at_unix_micros >= before && change.at_unix_micros <= now_unix_micros());
-    char *body = body_of(watcher);
-    CHECK(strcmp(body, "null") == 0);
-    free(body);
+    CHECK(text_is(body_text, watcher, "null"));
     EXPECT_QUIET(watcher);
 
-    write_marker(home, "dashboard", false);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    EXPECT_WRITTEN(watcher, home, "dashboard", &change);
     CHECK(!change.initial);
     CHECK(change.verdict.present && change.verdict.active && !change.verdict.suppressed);
     CHECK(change.has_expires_at);
@@ -236,31 +179,22 @@ static void test_begin_and_cancel(const char *root) {
     CHECK(change.expires_at_unix_micros <= change.at_unix_micros + DRAIN_MAX_AGE_MICROS + 1);
     CHECK(change.expires_at_unix_micros > change.at_unix_micros + DRAIN_MAX_AGE_MICROS -
                                               INT64_C(60000000));
-    CHECK(body_has_principal(watcher, "dashboard"));
 
     clear_marker(home);
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
     CHECK(!change.initial && !change.verdict.present && !change.has_expires_at);
-    body = body_of(watcher);
-    CHECK(strcmp(body, "null") == 0);
-    free(body);
+    CHECK(text_is(body_text, watcher, "null"));
     EXPECT_QUIET(watcher);
 
     /* A suppressed drain, and a contentless marker written by hand (present, active). */
     write_marker(home, "dashboard", true);
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_SUPPRESSED);
     CHECK(change.verdict.active && change.verdict.suppressed);
-    char *marker = join(home, "/.drain_request.json");
-    FILE *file = fopen(marker, "wb");
-    CHECK(file != NULL);
-    if (file != NULL) {
-        fclose(file);
-    }
+    char *marker = marker_in(home);
+    CHECK(put_file(marker, "", 0) == 0);
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
     CHECK(!change.has_expires_at); /* no requested_at: never expires */
-    body = body_of(watcher);
-    CHECK(strcmp(body, "{}") == 0);
-    free(body);
+    CHECK(text_is(body_text, watcher, "{}"));
     free(marker);
     drain_watcher_free(watcher);
     free(home);
@@ -285,9 +219,7 @@ static void test_rewrite(const char *root) {
     CHECK(change.expires_at_unix_micros > first_expiry); /* the keep-alive moved it */
 
     /* Anything else in the body is a change, even with the same verdict. */
-    write_marker(home, "someone-else", false);
-    CHECK(EXPECT_CHANGE(quiet, &change) == DRAIN_STATE_ACTIVE);
-    CHECK(body_has_principal(quiet, "someone-else"));
+    EXPECT_WRITTEN(quiet, home, "someone-else", &change);
     CHECK(EXPECT_CHANGE(every, &change) == DRAIN_STATE_ACTIVE);
     drain_watcher_free(quiet);
     drain_watcher_free(every);
@@ -313,8 +245,7 @@ static void test_expiry(const char *root) {
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
 
     int64_t written = monotonic_ms();
-    write_marker(home, "dashboard", false);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    EXPECT_WRITTEN(watcher, home, "dashboard", &change);
     CHECK(change.has_expires_at);
     int64_t expires_at = change.expires_at_unix_micros;
     CHECK(expires_at > change.at_unix_micros && expires_at <= change.at_unix_micros + 300001);
@@ -346,9 +277,8 @@ static void test_home_created_late(const char *root) {
     char *not = join(base, "/not");
     char *yet = join(not, "/yet");
     char *home = join(yet, "/home");
-    drain_watcher *watcher = watcher_for(home);
     drain_change change;
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
+    drain_watcher *watcher = WATCH_FROM(home, DRAIN_STATE_ABSENT, &change);
 
     /* One level at a time, with pauses, so that the watch climbs down. */
     CHECK(mkdir(not, 0755) == 0);
@@ -358,16 +288,12 @@ static void test_home_created_late(const char *root) {
     CHECK(mkdir(home, 0755) == 0);
     sleep_ms(20);
     EXPECT_QUIET(watcher);
-    write_marker(home, "dashboard", false);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    EXPECT_WRITTEN(watcher, home, "dashboard", &change);
 
     /* A home created together with its marker by one write. */
     char *other = join(base, "/a/b");
-    drain_watcher *together = watcher_for(other);
-    CHECK(EXPECT_CHANGE(together, &change) == DRAIN_STATE_ABSENT);
-    write_marker(other, "together", false);
-    CHECK(EXPECT_CHANGE(together, &change) == DRAIN_STATE_ACTIVE);
-    CHECK(body_has_principal(together, "together"));
+    drain_watcher *together = WATCH_FROM(other, DRAIN_STATE_ABSENT, &change);
+    EXPECT_WRITTEN(together, other, "together", &change);
     drain_watcher_free(together);
     drain_watcher_free(watcher);
     free(other);
@@ -382,15 +308,12 @@ static void test_home_deleted_and_recreated(const char *root) {
     char *base = fresh_home(root, "/deleted");
     char *home = join(base, "/home");
     write_marker(home, "dashboard", false);
-    drain_watcher *watcher = watcher_for(home);
     drain_change change;
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    drain_watcher *watcher = WATCH_FROM(home, DRAIN_STATE_ACTIVE, &change);
 
     remove_tree(home);
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
-    write_marker(home, "again", false); /* recreates the folder */
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
-    CHECK(body_has_principal(watcher, "again"));
+    EXPECT_WRITTEN(watcher, home, "again", &change); /* recreates the folder */
 
     /* Replaced by a rename: the new folder must be the one watched. */
     char *staged = join(base, "/staged");
@@ -416,9 +339,8 @@ static void test_home_deleted_and_recreated(const char *root) {
 static void test_burst(const char *root) {
     context = "a burst of changes";
     char *home = fresh_home(root, "/burst");
-    drain_watcher *watcher = watcher_for(home);
     drain_change change;
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
+    drain_watcher *watcher = WATCH_FROM(home, DRAIN_STATE_ABSENT, &change);
     char principal[32];
     for (int round = 0; round < 200; round++) {
         snprintf(principal, sizeof principal, "writer-%d", round);
@@ -473,9 +395,8 @@ static void *stop_soon(void *arg) {
 static void test_stop_while_waiting(const char *root) {
     context = "stop while waiting";
     char *home = fresh_home(root, "/stop");
-    drain_watcher *watcher = watcher_for(home);
     drain_change change;
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
+    drain_watcher *watcher = WATCH_FROM(home, DRAIN_STATE_ABSENT, &change);
 
     /* Another thread is blocked for ever; this one stops the watcher. The descriptor
      * and the body stay usable meanwhile (they do not wait for the blocked call). */
@@ -503,8 +424,7 @@ static void test_stop_while_waiting(const char *root) {
     drain_watcher_free(watcher);
 
     /* The other way round: this thread waits, another stops. */
-    watcher = watcher_for(home);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    watcher = WATCH_FROM(home, DRAIN_STATE_ACTIVE, &change);
     CHECK(pthread_create(&thread, NULL, stop_soon, watcher) == 0);
     int64_t start = monotonic_ms();
     CHECK_STATUS(drain_watcher_next(watcher, -1, &change), DRAIN_STATUS_STOPPED);
@@ -595,16 +515,12 @@ static void test_default_and_non_utf8_home(const char *root) {
     CHECK(unsetenv("HERMES_HOME") == 0); /* resolved once, when made */
     drain_change change;
     CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
-    write_marker(home, "via-env", false);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
-    CHECK(body_has_principal(watcher, "via-env"));
+    EXPECT_WRITTEN(watcher, home, "via-env", &change);
     drain_watcher_free(watcher);
 
     char *odd = join(root, "/caf\xe9-\xff");
-    watcher = watcher_for(odd);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
-    write_marker(odd, "latin-1 home", false);
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ACTIVE);
+    watcher = WATCH_FROM(odd, DRAIN_STATE_ABSENT, &change);
+    EXPECT_WRITTEN(watcher, odd, "latin-1 home", &change);
     drain_watcher_free(watcher);
     free(odd);
     free(padded);
@@ -673,20 +589,14 @@ static void test_errors(const char *root) {
 static void test_epoch_stale(const char *root) {
     context = "a marker from another instantiation";
     char *home = fresh_home(root, "/stale");
-    char *marker = join(home, "/.drain_request.json");
+    char *marker = marker_in(home);
     const char *foreign = "{\"action\": \"drain\", \"epoch\": \"another-boot:1\"}";
-    drain_watcher *watcher = watcher_for(home);
     drain_change change;
-    CHECK(EXPECT_CHANGE(watcher, &change) == DRAIN_STATE_ABSENT);
+    drain_watcher *watcher = WATCH_FROM(home, DRAIN_STATE_ABSENT, &change);
     /* Put in place by a rename, as a writer from another instantiation would. (A
      * plain write could first be seen as the empty file it creates: contentless.) */
     char *staged = join(home, "/staged.tmp");
-    FILE *file = fopen(staged, "wb");
-    CHECK(file != NULL);
-    if (file != NULL) {
-        fputs(foreign, file);
-        fclose(file);
-    }
+    CHECK(put_file(staged, foreign, strlen(foreign)) == 0);
     CHECK(rename(staged, marker) == 0);
     free(staged);
     size_t epoch_len = 0;
