@@ -16,3 +16,70 @@ ensure_rust() {
     rustup component add "${missing[@]}"
   fi
 }
+
+# The Go toolchain on PATH (also where the official tarball puts it), else an error.
+ensure_go() {
+  command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
+  command -v go >/dev/null 2>&1 || {
+    echo "error: the Go toolchain is missing (no 'go' on PATH); install Go 1.22 or newer" \
+      "(https://go.dev/dl/) and retry" >&2
+    return 1
+  }
+}
+
+# Go's build cache does not notice a changed static library or header
+# (golang/go#24355): make their hash part of the cgo flags, so that a rebuilt library
+# relinks every Go binary. Call after `cargo build --release --lib`.
+export_cgo_inputs() {
+  local inputs
+  inputs=$(cat target/release/libdrain_control.a include/drain_control.h | sha256sum | cut -c1-16)
+  export CGO_ENABLED=1
+  export CGO_CPPFLAGS="${CGO_CPPFLAGS:+$CGO_CPPFLAGS }-DDRAIN_CONTROL_INPUTS=$inputs"
+}
+
+# build_c_program OUT SOURCE...: a C program linked with the static library (built
+# first with `cargo build --release --lib`), with the flags of scripts/test-c.
+build_c_program() {
+  local out=$1
+  shift
+  gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -Iinclude -o "$out" "$@" \
+    target/release/libdrain_control.a -lm -ldl -lpthread
+}
+
+# The wheel's build environment: a venv with the pinned maturin, kept between runs and
+# rebuilt when the pin changes. Sets MATURIN. Honours $PYTHON (default python3).
+MATURIN_VERSION=1.16.0
+ensure_maturin() {
+  local venv=$PWD/.venv/build python=${PYTHON:-python3}
+  MATURIN=$venv/bin/maturin
+  if ! "$MATURIN" --version 2>/dev/null | grep -qx "maturin $MATURIN_VERSION"; then
+    echo "--> creating $venv with maturin $MATURIN_VERSION" >&2
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "maturin==$MATURIN_VERSION"
+  fi
+}
+
+# build_wheel OUT_DIR: builds the abi3 wheel (release) into OUT_DIR, emptied first, and
+# sets WHEEL to its path. The build has a target folder of its own (target/python), so
+# it never waits on, or invalidates, the other cargo builds.
+build_wheel() {
+  local out=$1
+  ensure_maturin
+  rm -rf "$out"
+  CARGO_TARGET_DIR=$PWD/target/python "$MATURIN" build --release --locked --quiet \
+    --interpreter "$PWD/.venv/build/bin/python" --out "$out" >&2
+  WHEEL=$(ls "$out"/drain_control-*.whl)
+}
+
+# install_wheel VENV [PIP ARGS...]: creates VENV if missing and installs $WHEEL in it
+# (replacing an installed one), with any extra requirements given.
+install_wheel() {
+  local venv=$1
+  shift
+  [ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --force-reinstall --no-deps "$WHEEL"
+  [ $# -eq 0 ] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}

@@ -86,6 +86,11 @@ pub struct WatchOptions {
     /// contract's hour, so that tests can watch a marker expire without waiting.
     #[doc(hidden)]
     pub max_age_micros: Option<i64>,
+    /// For bindings whose host may substitute the epoch (Python's drop-in honours a
+    /// patched `current_instantiation_epoch`): judge markers against this epoch
+    /// instead of this process's own ([`crate::epoch::current`]).
+    #[doc(hidden)]
+    pub epoch: Option<String>,
 }
 
 impl Default for WatchOptions {
@@ -94,6 +99,7 @@ impl Default for WatchOptions {
             fallback_interval: DEFAULT_FALLBACK_INTERVAL,
             every_change: false,
             max_age_micros: None,
+            epoch: None,
         }
     }
 }
@@ -274,6 +280,8 @@ pub struct Watcher {
     every_change: bool,
     fallback_interval: Duration,
     max_age_micros: i64,
+    /// The epoch judged against; `None`: this process's own.
+    epoch: Option<String>,
     stop: Arc<StopShared>,
     backend: backend::Backend,
     last: Option<Key>,
@@ -303,6 +311,7 @@ impl Watcher {
             every_change: options.every_change,
             fallback_interval,
             max_age_micros: options.max_age_micros.unwrap_or(MAX_AGE_MICROS),
+            epoch: options.epoch,
             stop: Arc::new(StopShared {
                 stopped: AtomicBool::new(false),
                 wake,
@@ -419,8 +428,11 @@ impl Watcher {
     /// reported.
     fn check(&mut self) -> Option<Change> {
         let at = Timestamp::now();
-        let context =
-            Context::new(crate::epoch::current(), at).with_max_age_micros(self.max_age_micros);
+        let epoch: &str = match &self.epoch {
+            Some(epoch) => epoch,
+            None => crate::epoch::current(),
+        };
+        let context = Context::new(epoch, at).with_max_age_micros(self.max_age_micros);
         let inspection = crate::inspect(&self.marker, &context);
         if let Some(warning) = &inspection.warning {
             warn::log_once(warning);

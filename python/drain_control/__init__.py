@@ -38,10 +38,14 @@ from typing import Any, Optional, Union
 # name (see ``install_as``), where it has no package of its own.
 from drain_control import _native
 from drain_control._native import Classification
+from drain_control._watch import Change, DrainWatcher, State
 
 __all__ = [
     "DRAIN_REQUEST_MAX_AGE_SECONDS",
+    "Change",
     "Classification",
+    "DrainWatcher",
+    "State",
     "classify_marker",
     "clear_drain_request",
     "current_instantiation_epoch",
@@ -50,6 +54,7 @@ __all__ = [
     "drain_requested",
     "install_as",
     "read_drain_request",
+    "watch",
     "write_drain_request",
 ]
 
@@ -277,6 +282,47 @@ def classify_marker(raw: bytes, *, current_epoch: str, now: datetime) -> Classif
     return _native.classify(
         bytes(raw), current_epoch, _unix_micros(now), _max_age_micros()
     )
+
+
+def watch(
+    *,
+    home: Optional[HomeArg] = None,
+    fallback_interval: float = 1.0,
+    every_change: bool = False,
+    _max_age_seconds: Optional[float] = None,
+) -> DrainWatcher:
+    """Watch a home's drain state and report each change as it happens.
+
+    Returns a :class:`DrainWatcher`: iterate it (``for change in w``, or
+    ``async for change in w`` inside asyncio, which never blocks the event loop), or
+    call ``w.next(timeout)``. The first change is the state when watching began. On
+    Linux the home folder is watched with inotify, so a change is seen within
+    milliseconds; the marker is also re-read every ``fallback_interval`` seconds as a
+    safety net (the only mechanism elsewhere), and a wake-up is scheduled for the
+    instant an active marker expires. The home need not exist yet, and may be deleted
+    and recreated. A re-write that changes nothing but ``requested_at`` (a keep-alive)
+    is not reported unless ``every_change`` is true.
+
+    The home is resolved now (``home``, else ``$HERMES_HOME``, else ``~/.hermes``), and
+    so are :func:`current_instantiation_epoch` and ``DRAIN_REQUEST_MAX_AGE_SECONDS``:
+    the watcher judges markers as :func:`drain_requested` would at this moment.
+    Warnings (unreadable or expired marker) are logged once, as the polls log them.
+
+    ``_max_age_seconds`` is for tests only: a short maximum age, so that a test can
+    watch a marker expire without waiting an hour. Never use it in production.
+    """
+    if _max_age_seconds is None:
+        max_age_micros = _max_age_micros()
+    else:
+        max_age_micros = timedelta(seconds=_max_age_seconds) // _MICROSECOND
+    native = _native.Watcher(
+        drain_request_path(home).parent,
+        float(fallback_interval),
+        bool(every_change),
+        max_age_micros,
+        current_instantiation_epoch(),
+    )
+    return DrainWatcher(native, _log_warning)
 
 
 def install_as(name: str) -> ModuleType:

@@ -49,3 +49,33 @@ max_age: float = drain_control.DRAIN_REQUEST_MAX_AGE_SECONDS
 drain_control.current_instantiation_epoch.cache_clear()
 alias = drain_control.install_as("my_host.drain_control")
 version: str = drain_control.__version__
+
+
+def watch_once(home: Path) -> Optional[drain_control.Change]:
+    with drain_control.watch(home=home, fallback_interval=0.5, every_change=False) as w:
+        fd: int = w.fileno()
+        assert fd >= 0
+        change = w.next(timeout=0.1)
+        if change is not None:
+            state: drain_control.State = change.state
+            body: Optional[dict[str, Any]] = change.body
+            moments: list[Optional[datetime]] = [change.at, change.expires_at]
+            flags = [change.active, change.suppressed, change.present, change.initial]
+            assert state and moments and flags and (body is None or isinstance(body, dict))
+        for later in w:
+            return later
+    return None
+
+
+async def watch_async(home: Path) -> list[str]:
+    states: list[str] = []
+    watcher: drain_control.DrainWatcher = drain_control.watch(home=home)
+    async with watcher:
+        async for change in watcher:
+            states.append(change.state)
+            if change.draining:
+                break
+        last = await watcher.wait(timeout=0.1)
+        if last is not None:
+            states.append(last.state)
+    return states
