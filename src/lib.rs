@@ -118,10 +118,11 @@ pub fn notification_suppressed(home: Option<&Path>) -> bool {
 
 /// The verdict of `home`'s marker now, logging its warning: [`status`] without the body.
 pub fn poll(home: Option<&Path>) -> Verdict {
-    let (verdict, warning) = inspect_verdict(
-        &marker_path(home),
-        &Context::new(epoch::current(), Timestamp::now()),
-    );
+    // The clock is read once the marker is read, and only if there is one: an absent
+    // marker, the common case, needs no time.
+    let (verdict, warning) = verdict_with(&marker_path(home), || {
+        Context::new(epoch::current(), Timestamp::now())
+    });
     if let Some(warning) = &warning {
         warn::log_once(warning);
     }
@@ -164,15 +165,35 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
 /// This is what a poll costs: the system calls of one read, and a parse that keeps
 /// only the fields the rules consult.
 pub fn inspect_verdict(path: &Path, context: &Context<'_>) -> (Verdict, Option<Warning>) {
-    let bytes = match fsio::read_marker(path) {
-        RawMarker::Absent => return (Verdict::default(), None),
-        RawMarker::Unreadable(error) => {
-            return (Verdict::default(), Some(unreadable_warning(path, &error)));
+    verdict_with(path, || *context)
+}
+
+/// [`inspect_verdict`] with the context made only when there are bytes to judge.
+fn verdict_with<'c>(
+    path: &Path,
+    context: impl FnOnce() -> Context<'c>,
+) -> (Verdict, Option<Warning>) {
+    // The bytes are borrowed from a buffer on the stack (see `read_marker_with`).
+    match fsio::read_marker_with(path, |bytes| poll_bytes(path, bytes, &context())) {
+        Ok(judged) => judged,
+        Err(RawMarker::Unreadable(error)) => {
+            (Verdict::default(), Some(unreadable_warning(path, &error)))
         }
-        RawMarker::TooLarge => None,
-        RawMarker::Bytes(bytes) => Some(bytes),
-    };
-    let fields = bytes.as_deref().and_then(Fields::from_bytes);
+        Err(_) => (Verdict::default(), None),
+    }
+}
+
+/// Not part of the API: the second half of [`inspect_verdict`], the verdict and
+/// warning of marker bytes read from `path` (`None`: a marker over 1 MiB, left
+/// unread). Public only for the fuzz target that holds this fast reading equal to the
+/// full one of [`inspect`] and [`classify`].
+#[doc(hidden)]
+pub fn poll_bytes(
+    path: &Path,
+    bytes: Option<&[u8]>,
+    context: &Context<'_>,
+) -> (Verdict, Option<Warning>) {
+    let fields = bytes.and_then(Fields::from_bytes);
     let (verdict, age) = marker::judge_fields(fields.as_ref(), context);
     let warning = expiry_warning(path, age, context, |name| {
         fields.as_ref().and_then(|fields| fields.get(name))
@@ -193,11 +214,20 @@ fn expiry_warning<'v>(
     context: &Context<'_>,
     field: impl Fn(&str) -> Option<FieldRef<'v>>,
 ) -> Option<Warning> {
+    // The age first: a marker that is not expired (every poll but one) returns before
+    // the path is copied.
+    let age_micros = expired_age_micros?;
     Some(Warning::Expired {
         path: path.to_path_buf(),
-        age_micros: expired_age_micros?,
+        age_micros,
         requested_at: field("requested_at")?.as_str()?.to_owned(),
         max_age_micros: context.max_age_micros,
         principal: field("principal").map(FieldRef::to_value),
     })
 }
+
+/// The README's Rust examples, compiled (and the pure one run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
