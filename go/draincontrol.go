@@ -108,10 +108,12 @@ func Inspect(home string) (Verdict, error) {
 //
 // An I/O failure is an [*fs.PathError] with Op "write", the marker path, and the
 // [syscall.Errno] as Err (EIO when the OS gave none), so errors.Is(err,
-// fs.ErrPermission) works; the old marker (or its absence) is then untouched. The
-// Path is always the marker path, even when the call that failed acted on the home
-// folder or the temporary file beside the marker: the C ABI reports only the errno. A principal that is not UTF-8 writes nothing and
-// gives a [*StatusError] with [StatusInvalidUTF8].
+// fs.ErrPermission) works. A failure before the rename leaves the old marker (or its
+// absence) untouched; only the last step, flushing the folder after the rename, can
+// fail with the new marker already in place. The Path is always the marker path, even
+// when the call that failed acted on the home folder or the temporary file beside the
+// marker: the C ABI reports only the errno. A principal that is not UTF-8 writes
+// nothing and gives a [*StatusError] with [StatusInvalidUTF8].
 func Write(home, principal string, suppressNotification bool) error {
 	h, err := cHome("write", home)
 	if err != nil {

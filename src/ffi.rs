@@ -386,9 +386,11 @@ pub unsafe extern "C" fn drain_inspect(home: *const c_char, out: *mut DrainVerdi
 ///
 /// Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `principal` is NULL;
 /// `DRAIN_STATUS_INVALID_UTF8` when `principal` is not UTF-8 (nothing is written);
-/// `DRAIN_STATUS_IO_ERROR` when the write failed, with the old marker (or its absence)
-/// untouched and, when `out_errno` is not NULL, `*out_errno` set to the OS error
-/// number of the first failure (`EIO` if the failure carried none). `out_errno` is
+/// `DRAIN_STATUS_IO_ERROR` when the write failed and, when `out_errno` is not NULL,
+/// `*out_errno` set to the OS error number of the first failure (`EIO` if the failure
+/// carried none). A failure before the rename leaves the old marker (or its absence)
+/// untouched; only the last step, flushing the folder after the rename, can fail with
+/// the new marker already in place. `out_errno` is
 /// written only on `DRAIN_STATUS_IO_ERROR`.
 ///
 /// Thread-safe, also against other writers in this or another process: each write

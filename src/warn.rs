@@ -71,7 +71,10 @@ impl fmt::Display for Warning {
             } => {
                 let principal = match principal {
                     Some(Value::String(name)) => format!("{name:?}"),
-                    Some(other) => other.to_string(),
+                    // JSON text escapes only C0 controls: a C1 control (U+0085 is a
+                    // line break to many readers) or U+2028/U+2029 in a non-string
+                    // principal would reach the log raw, so escape what JSON left.
+                    Some(other) => escape_line_breaking(&other.to_string()),
                     None => "none".to_owned(),
                 };
                 write!(
@@ -85,6 +88,20 @@ impl fmt::Display for Warning {
             }
         }
     }
+}
+
+/// `text` with every control character and Unicode line or paragraph separator
+/// escaped as Rust's `Debug` writes them (`\u{85}`), everything else as it is.
+fn escape_line_breaking(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            escaped.extend(c.escape_unicode());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// Logs `warning` through the `log` facade unless this process already did.

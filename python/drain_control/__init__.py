@@ -182,7 +182,8 @@ def clear_drain_request(*, home: Optional[HomeArg] = None) -> bool:
     try:
         return _native.remove_marker(path)
     except OSError as e:
-        _log.warning("drain-control: failed to remove %s: %s", path, e)
+        # %r: a path is quoted with its control characters escaped (no log injection).
+        _log.warning("drain-control: failed to remove %r: %s", str(path), e)
         return False
 
 

@@ -1,0 +1,204 @@
+/* The C participant of the reliability suites: the probe command line (see README.md
+ * in this folder) over the C ABI. HOME and PRINCIPAL may be given as hex:<hex digits>
+ * to pass bytes a shell argument cannot (non-UTF-8, control characters), or as
+ * file:<path> for the bytes of a file (a 1 MiB principal exceeds one argument). A C string
+ * cannot hold a NUL byte: hex with a 00 ends the string there, as C itself would. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drain_control.h"
+
+static char *arg_bytes(const char *arg) {
+  if (strncmp(arg, "file:", 5) == 0) {
+    FILE *f = fopen(arg + 5, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap + 1);
+    size_t got;
+    while (out && (got = fread(out + len, 1, cap - len, f)) > 0) {
+      len += got;
+      if (len == cap) {
+        cap *= 2;
+        char *bigger = realloc(out, cap + 1);
+        if (!bigger) free(out);
+        out = bigger;
+      }
+    }
+    fclose(f);
+    if (out) out[len] = 0;
+    return out;
+  }
+  if (strncmp(arg, "hex:", 4) != 0) return strdup(arg);
+  const char *hex = arg + 4;
+  size_t n = strlen(hex) / 2;
+  char *out = calloc(n + 1, 1);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned int byte;
+    if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+      free(out);
+      return NULL;
+    }
+    out[i] = (char)byte;
+  }
+  return out;
+}
+
+/* Sentinels: system calls naming these paths mark where the library call begins and
+ * ends in an strace of the probe (the fault and crash suites count from them). */
+static void sentinel(const char *path) { (void)access(path, F_OK); }
+
+static long long now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static double wall(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static const char *status_name(drain_status st) {
+  switch (st) {
+    case DRAIN_STATUS_OK: return "ok";
+    case DRAIN_STATUS_NULL_ARGUMENT: return "null_argument";
+    case DRAIN_STATUS_INVALID_UTF8: return "invalid_utf8";
+    case DRAIN_STATUS_BUFFER_TOO_SMALL: return "buffer_too_small";
+    case DRAIN_STATUS_IO_ERROR: return "io_error";
+    case DRAIN_STATUS_PANIC: return "panic";
+    case DRAIN_STATUS_INVALID_ARGUMENT: return "invalid_argument";
+    default: return "unknown";
+  }
+}
+
+/* The read result as JSON text in a malloc'd buffer, growing as the ABI asks. */
+static char *read_text(const char *home, drain_status *st_out) {
+  size_t cap = 512, len = 0;
+  char *buf = malloc(cap);
+  for (int attempt = 0; buf && attempt < 8; attempt++) {
+    drain_status st = drain_read(home, buf, cap, &len);
+    if (st == DRAIN_STATUS_OK) {
+      *st_out = st;
+      return buf;
+    }
+    if (st != DRAIN_STATUS_BUFFER_TOO_SMALL) {
+      *st_out = st;
+      free(buf);
+      return NULL;
+    }
+    free(buf);
+    cap = len + 1;
+    buf = malloc(cap);
+  }
+  free(buf);
+  *st_out = DRAIN_STATUS_BUFFER_TOO_SMALL;
+  return NULL;
+}
+
+static int report_status(const char *op, drain_status st, int err, long long us) {
+  if (st == DRAIN_STATUS_IO_ERROR)
+    printf("{\"ok\":false,\"op\":\"%s\",\"status\":\"%s\",\"errno\":%d,\"path\":null,\"us\":%lld}\n",
+           op, status_name(st), err, us);
+  else
+    printf("{\"ok\":false,\"op\":\"%s\",\"status\":\"%s\",\"errno\":null,\"path\":null,\"us\":%lld}\n",
+           op, status_name(st), us);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: probe write|clear|read|inspect|loop-write|loop-clear|loop-read HOME ...\n");
+    return 2;
+  }
+  const char *cmd = argv[1];
+  char *home = arg_bytes(argv[2]);
+  if (!home) return 2;
+  if (strcmp(cmd, "write") == 0 && argc >= 4) {
+    char *principal = arg_bytes(argv[3]);
+    bool suppress = argc >= 5 && strcmp(argv[4], "true") == 0;
+    int err = 0;
+    sentinel("/drain-probe-begin");
+    long long t0 = now_us();
+    drain_status st = drain_write(home, principal, suppress, &err);
+    long long us = now_us() - t0;
+    sentinel("/drain-probe-end");
+    if (st != DRAIN_STATUS_OK) return report_status("write", st, err, us);
+    printf("{\"ok\":true,\"op\":\"write\",\"us\":%lld}\n", us);
+    return 0;
+  }
+  if (strcmp(cmd, "clear") == 0) {
+    bool existed = false;
+    int err = 0;
+    sentinel("/drain-probe-begin");
+    long long t0 = now_us();
+    drain_status st = drain_clear(home, &existed, &err);
+    long long us = now_us() - t0;
+    sentinel("/drain-probe-end");
+    if (st != DRAIN_STATUS_OK) return report_status("clear", st, err, us);
+    printf("{\"ok\":true,\"op\":\"clear\",\"existed\":%s,\"us\":%lld}\n", existed ? "true" : "false", us);
+    return 0;
+  }
+  if (strcmp(cmd, "read") == 0) {
+    drain_status st;
+    sentinel("/drain-probe-begin");
+    long long t0 = now_us();
+    char *text = read_text(home, &st);
+    long long us = now_us() - t0;
+    sentinel("/drain-probe-end");
+    if (!text) return report_status("read", st, 0, us);
+    printf("{\"ok\":true,\"op\":\"read\",\"read\":%s,\"us\":%lld}\n", text, us);
+    free(text);
+    return 0;
+  }
+  if (strcmp(cmd, "inspect") == 0) {
+    drain_verdict v;
+    sentinel("/drain-probe-begin");
+    long long t0 = now_us();
+    drain_status st = drain_inspect(home, &v);
+    long long us = now_us() - t0;
+    sentinel("/drain-probe-end");
+    if (st != DRAIN_STATUS_OK) return report_status("inspect", st, 0, us);
+    printf("{\"ok\":true,\"op\":\"inspect\",\"present\":%s,\"active\":%s,\"suppressed\":%s,\"us\":%lld}\n",
+           v.present ? "true" : "false", v.active ? "true" : "false", v.suppressed ? "true" : "false", us);
+    return 0;
+  }
+  if (strcmp(cmd, "loop-read") == 0 && argc >= 5) {
+    /* loop-read HOME SECONDS OUT: every distinct consecutive read result, one per line. */
+    /* SECONDS: a duration, or @<unix time> shared by several processes. */
+    double until = argv[3][0] == '@' ? atof(argv[3] + 1) : wall() + atof(argv[3]);
+    FILE *out = fopen(argv[4], "w");
+    if (!out) return 2;
+    char *last = NULL;
+    long reads = 0, failures = 0;
+    while (wall() < until) {
+      drain_status st;
+      char *text = read_text(home, &st);
+      reads++;
+      if (!text) {
+        failures++;
+        fprintf(out, "!status %s\n", status_name(st));
+        continue;
+      }
+      if (!last || strcmp(last, text) != 0) {
+        fprintf(out, "%s\n", text);
+        free(last);
+        last = text;
+      } else {
+        free(text);
+      }
+    }
+    free(last);
+    fclose(out);
+    printf("{\"reads\":%ld,\"failures\":%ld}\n", reads, failures);
+    return failures ? 1 : 0;
+  }
+  fprintf(stderr, "probe: unknown command or missing arguments\n");
+  return 2;
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""The Python participant of the reliability suites: the probe command line (see
+README.md in this folder) over the installed drain_control wheel. HOME and PRINCIPAL
+may be given as hex:<digits> to pass bytes a shell argument cannot (NUL, non-UTF-8,
+control characters), or as file:<path> for the bytes of a file; a non-UTF-8 home becomes a str with surrogate escapes, as
+os.fsdecode gives. Warnings of the module's logger go to stderr."""
+
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+
+import drain_control as dc
+
+
+def arg(text: str, *, path: bool) -> str:
+    if text.startswith("file:"):
+        with open(text[5:], "rb") as f:
+            raw = f.read()
+    elif text.startswith("hex:"):
+        raw = bytes.fromhex(text[4:])
+    else:
+        return text
+    return os.fsdecode(raw) if path else raw.decode("utf-8", "surrogateescape")
+
+
+def sentinel(path: str) -> None:
+    """A system call naming path: marks where a library call begins and ends in an
+    strace of the probe."""
+    os.access(path, os.F_OK)
+
+
+def emit(value: dict) -> None:
+    print(json.dumps(value, ensure_ascii=True))
+
+
+def failure(op: str, error: BaseException, started: float) -> int:
+    emit({
+        "ok": False, "op": op,
+        "status": "io_error" if isinstance(error, OSError) else type(error).__name__,
+        "errno": getattr(error, "errno", None),
+        "path": os.fsdecode(error.filename) if getattr(error, "filename", None) is not None else None,
+        "message": str(error),
+        "us": int((time.monotonic() - started) * 1e6),
+    })
+    return 1
+
+
+def deadline(arg: str) -> float:
+    """SECONDS: a duration from now, or @<unix time> for an instant shared by several
+    processes (which then stop together however long each took to start)."""
+    if arg.startswith("@"):
+        return time.monotonic() + max(0.0, float(arg[1:]) - time.time())
+    return time.monotonic() + float(arg)
+
+
+def run_loop(seconds: str, log_path: str, op) -> int:
+    until = deadline(seconds)
+    ops = failures = 0
+    n = 0
+    with open(log_path, "w") as log:
+        while time.monotonic() < until:
+            n += 1
+            ops += 1
+            try:
+                what = op(n)
+            except BaseException as error:  # every exception is a failure to report
+                failures += 1
+                log.write(f"{time.time():.6f} !error {error!r}\n")
+                continue
+            log.write(f"{time.time():.6f} {what}\n")
+    emit({"ops": ops, "failures": failures})
+    return 1 if failures else 0
+
+
+def main(argv: list) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if len(argv) < 2:
+        print("usage: probe.py write|clear|read|inspect|loop-* HOME ...", file=sys.stderr)
+        return 2
+    command, home = argv[0], arg(argv[1], path=True)
+    started = time.monotonic()
+    us = lambda: int((time.monotonic() - started) * 1e6)
+    if command == "write" and len(argv) >= 3:
+        principal = arg(argv[2], path=False)
+        try:
+            sentinel("/drain-probe-begin")
+            started = time.monotonic()
+            dc.write_drain_request(home=home, principal=principal,
+                                   suppress_notification=len(argv) >= 4 and argv[3] == "true")
+        except (OSError, ValueError, UnicodeError, TypeError) as error:
+            return failure("write", error, started)
+        finally:
+            sentinel("/drain-probe-end")
+        emit({"ok": True, "op": "write", "us": us()})
+    elif command == "clear":
+        try:
+            sentinel("/drain-probe-begin")
+            existed = dc.clear_drain_request(home=home)
+        except (OSError, ValueError, TypeError) as error:
+            return failure("clear", error, started)
+        finally:
+            sentinel("/drain-probe-end")
+        emit({"ok": True, "op": "clear", "existed": existed, "us": us()})
+    elif command == "read":
+        try:
+            read = dc.read_drain_request(home=home)
+        except (ValueError, TypeError) as error:
+            return failure("read", error, started)
+        emit({"ok": True, "op": "read", "read": read, "us": us()})
+    elif command == "inspect":
+        try:
+            active = dc.drain_requested(home=home)
+            suppressed = dc.drain_notification_suppressed(home=home)
+            present = dc.read_drain_request(home=home) is not None
+        except (ValueError, TypeError) as error:
+            return failure("inspect", error, started)
+        emit({"ok": True, "op": "inspect", "present": present, "active": active,
+              "suppressed": suppressed, "us": us()})
+    elif command == "loop-write" and len(argv) >= 5:
+        tag = argv[2]
+        return run_loop(argv[3], argv[4], lambda n: json.dumps(dc.write_drain_request(
+            home=home, principal=f"{tag}-{n}", suppress_notification=n % 2 == 0)))
+    elif command == "loop-clear" and len(argv) >= 4:
+        return run_loop(argv[2], argv[3], lambda n: (dc.clear_drain_request(home=home), "clear")[1])
+    elif command == "loop-read" and len(argv) >= 4:
+        until = deadline(argv[2])
+        reads = failures = 0
+        last = object()
+        with open(argv[3], "w") as out:
+            while time.monotonic() < until:
+                reads += 1
+                try:
+                    read = dc.read_drain_request(home=home)
+                except BaseException:
+                    failures += 1
+                    out.write("!exception " + traceback.format_exc().replace("\n", " | ") + "\n")
+                    continue
+                if read != last:
+                    out.write(json.dumps(read) + "\n")
+                    last = read
+        emit({"reads": reads, "failures": failures})
+        return 1 if failures else 0
+    else:
+        print("probe.py: unknown command or missing arguments", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
