@@ -42,39 +42,113 @@ pub enum RawMarker {
 /// before any read, so a FIFO cannot hang the caller and a link to `/dev/zero` cannot
 /// fill its memory. A regular file costs exactly open, fstat, one read and close.
 pub fn read_marker(path: &Path) -> RawMarker {
+    let (file, size) = match open_marker(path) {
+        Ok(opened) => opened,
+        Err(outcome) => return outcome,
+    };
+    match read_bounded(file, size) {
+        Ok(Some(bytes)) => RawMarker::Bytes(bytes),
+        Ok(None) => RawMarker::TooLarge,
+        Err(error) => RawMarker::Unreadable(error),
+    }
+}
+
+/// A marker this small is read into a buffer on the stack by [`read_marker_with`].
+const STACK_MARKER_BYTES: usize = 4096;
+
+/// [`read_marker`] for a caller that only looks at the bytes, as a poll does: it gets
+/// `use_bytes(Some(bytes))` for a regular file, `use_bytes(None)` for one over 1 MiB,
+/// and `Err` with the [`RawMarker`] for the outcomes that have no bytes (absent,
+/// unreadable).
+///
+/// The same system calls and the same outcomes as [`read_marker`]; only the buffer
+/// differs. A marker (a writer makes about 200 bytes) whose stat size is under 4 KiB
+/// is read with one `pread` into an uninitialised buffer on the stack, which saves a
+/// zeroed heap allocation and its free on every poll. If that read fills the buffer
+/// (the file grew since the fstat), nothing was consumed from the file position, and
+/// [`read_bounded`] reads the file from the start as [`read_marker`] would.
+pub(crate) fn read_marker_with<T>(
+    path: &Path,
+    use_bytes: impl FnOnce(Option<&[u8]>) -> T,
+) -> Result<T, RawMarker> {
+    match open_marker(path) {
+        Ok((file, size)) => read_with(file, size, use_bytes),
+        Err(RawMarker::TooLarge) => Ok(use_bytes(None)),
+        Err(outcome) => Err(outcome),
+    }
+}
+
+/// The reading half of [`read_marker_with`], for an open regular file whose stat size
+/// is `size`.
+fn read_with<T>(
+    file: File,
+    size: usize,
+    use_bytes: impl FnOnce(Option<&[u8]>) -> T,
+) -> Result<T, RawMarker> {
+    if size < STACK_MARKER_BYTES {
+        let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); STACK_MARKER_BYTES];
+        // As in `read_bounded`: one byte more than the stat size, so that a short read
+        // proves the end of the file.
+        let want = size + 1;
+        let fd = file.as_raw_fd();
+        let got = loop {
+            // SAFETY: the descriptor is open for the life of `file`, and the kernel
+            // writes at most `want <= STACK_MARKER_BYTES` bytes into `buffer`.
+            let got = unsafe { libc::pread(fd, buffer.as_mut_ptr().cast(), want, 0) };
+            if let Ok(got) = usize::try_from(got) {
+                break got;
+            }
+            let error = io::Error::last_os_error();
+            if error.kind() != io::ErrorKind::Interrupted {
+                return Err(RawMarker::Unreadable(error));
+            }
+        };
+        if got < want {
+            // SAFETY: pread initialised the first `got` bytes of `buffer`.
+            let bytes = unsafe { std::slice::from_raw_parts(buffer.as_ptr().cast::<u8>(), got) };
+            return Ok(use_bytes(Some(bytes)));
+        }
+    }
+    match read_bounded(file, size) {
+        Ok(Some(bytes)) => Ok(use_bytes(Some(&bytes))),
+        Ok(None) => Ok(use_bytes(None)),
+        Err(error) => Err(RawMarker::Unreadable(error)),
+    }
+}
+
+/// Opens the marker non-blocking and checks it is a regular file of at most 1 MiB:
+/// the open file and its stat size, or the outcome that needs no read (absent,
+/// unreadable, too large).
+fn open_marker(path: &Path) -> Result<(File, usize), RawMarker> {
     let file = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
     {
         Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return RawMarker::Absent,
-        Err(error) => return RawMarker::Unreadable(error),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(RawMarker::Absent),
+        Err(error) => return Err(RawMarker::Unreadable(error)),
     };
     // A plain fstat rather than `File::metadata` (statx): the same answer for less.
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: the descriptor is open for the life of `file`, and `stat` is a buffer of
     // the type fstat fills.
     if unsafe { libc::fstat(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return RawMarker::Unreadable(io::Error::last_os_error());
+        return Err(RawMarker::Unreadable(io::Error::last_os_error()));
     }
     // SAFETY: fstat succeeded, so it initialised the buffer.
     let stat = unsafe { stat.assume_init() };
     if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return RawMarker::Unreadable(io::Error::other(format!(
+        return Err(RawMarker::Unreadable(io::Error::other(format!(
             "not a regular file ({})",
             describe_file_type(stat.st_mode)
-        )));
+        ))));
     }
     let size = usize::try_from(stat.st_size).unwrap_or(usize::MAX);
     if size > MAX_MARKER_BYTES {
-        return RawMarker::TooLarge;
+        return Err(RawMarker::TooLarge);
     }
-    match read_bounded(file, size) {
-        Ok(Some(bytes)) => RawMarker::Bytes(bytes),
-        Ok(None) => RawMarker::TooLarge,
-        Err(error) => RawMarker::Unreadable(error),
-    }
+    Ok((file, size))
 }
 
 /// Reads to the end, or gives `None` once more than [`MAX_MARKER_BYTES`] arrived (the
@@ -347,6 +421,35 @@ mod tests {
             let bytes = read_bounded(file_of(actual), stat_size).unwrap().unwrap();
             assert_eq!(bytes.len(), actual, "stat size {stat_size}");
         }
+    }
+
+    /// What `read_with` hands over, owned (`None`: too large).
+    fn read_with_owned(file: File, size: usize) -> Option<Vec<u8>> {
+        read_with(file, size, |bytes| bytes.map(<[u8]>::to_vec)).unwrap()
+    }
+
+    #[test]
+    fn the_stack_reading_gives_what_the_heap_reading_gives() {
+        let sizes = [0, 1, 200, 4094, 4095, 4096, 4097, 10_000];
+        for len in sizes
+            .into_iter()
+            .chain([MAX_MARKER_BYTES - 1, MAX_MARKER_BYTES])
+        {
+            let bytes = read_with_owned(file_of(len), len).expect("under the cap");
+            assert_eq!(bytes.len(), len);
+            assert_eq!(bytes, read_bounded(file_of(len), len).unwrap().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_small_marker_growing_during_the_read_is_read_whole_or_too_large() {
+        // The stat said small, the file is larger: the stack read fills up and the
+        // heap reading takes over from the start of the file.
+        for (stat_size, actual) in [(0, 1), (10, 4096), (10, 10_000), (4000, MAX_MARKER_BYTES)] {
+            let bytes = read_with_owned(file_of(actual), stat_size).expect("under the cap");
+            assert_eq!(bytes.len(), actual, "stat size {stat_size}");
+        }
+        assert_eq!(read_with_owned(file_of(MAX_MARKER_BYTES + 1), 10), None);
     }
 
     #[test]

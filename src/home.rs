@@ -19,7 +19,14 @@ pub const HOME_ENV: &str = "HERMES_HOME";
 /// The variable's value is used as it is otherwise: no `~` expansion, no `realpath`,
 /// exactly like the original's `get_hermes_home()`.
 pub fn resolve_home(explicit: Option<&Path>) -> PathBuf {
-    resolve_home_with(explicit, std::env::var_os(HOME_ENV).as_deref())
+    // The variable is only read when no home is given: an explicit home ignores it,
+    // and reading it costs an environment lock, a scan of the environment and an
+    // allocation on every poll.
+    let hermes_home = match explicit {
+        Some(_) => None,
+        None => std::env::var_os(HOME_ENV),
+    };
+    resolve_home_with(explicit, hermes_home.as_deref())
 }
 
 /// [`resolve_home`] with the value of `HERMES_HOME` given by the caller (`None` when

@@ -17,19 +17,45 @@ use crate::marker::MAX_MARKER_BYTES;
 pub const MAX_NESTING: usize = 128;
 
 /// Parses `raw` as one strict-JSON value with `seed`; `None` when it is not one.
-pub(crate) fn parse_seed<'de, S: DeserializeSeed<'de>>(
+///
+/// The nesting bound costs nothing on the common path: the first parse runs with
+/// serde_json's own recursion limit, which refuses a value on *entering* level 128,
+/// one level short of the contract's [`MAX_NESTING`]. A value that parses under it is
+/// at most 127 levels deep, so it is exactly what the contract reads. Only when that
+/// parse fails (invalid JSON, or 128 levels and more: rare in a marker) is the depth
+/// counted ([`too_deep`]) and, within the bound, the value parsed again without
+/// serde_json's limit, the depth check standing in for it. A parse is deterministic
+/// and the limit only stops it on entering level 128, so a failure for any other
+/// reason fails the second parse too: the answers are those of checking the depth
+/// first, without a pass over every byte on every poll.
+pub(crate) fn parse_seed<'de, S: DeserializeSeed<'de> + Clone>(
     raw: &'de [u8],
     seed: S,
 ) -> Option<S::Value> {
-    if raw.len() > MAX_MARKER_BYTES || too_deep(raw) {
+    if raw.len() > MAX_MARKER_BYTES {
         return None;
     }
     let text = std::str::from_utf8(raw).ok()?;
+    if let Some(value) = parse_text(text, seed.clone(), true) {
+        return Some(value);
+    }
+    if too_deep(raw) {
+        return None;
+    }
+    parse_text(text, seed, false)
+}
+
+/// One parse of `text` with `seed`, with or without serde_json's recursion limit.
+fn parse_text<'de, S: DeserializeSeed<'de>>(
+    text: &'de str,
+    seed: S,
+    recursion_limit: bool,
+) -> Option<S::Value> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    // serde_json's own limit refuses a value on *entering* level 128, one level short
-    // of the contract's; the depth was checked above instead, so the parser's
-    // recursion is bounded all the same.
-    deserializer.disable_recursion_limit();
+    if !recursion_limit {
+        // Only after `too_deep` said no: the recursion is bounded all the same.
+        deserializer.disable_recursion_limit();
+    }
     let value = seed.deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
     Some(value)
@@ -115,6 +141,15 @@ mod tests {
         assert!(parse::<Value>(nested(128).as_bytes()).is_some());
         assert!(parse::<Value>(nested(129).as_bytes()).is_none());
         assert!(parse::<Value>(nested(100_000).as_bytes()).is_none());
+        // Past serde_json's own limit (127), so read by the second parse; and invalid
+        // input at every depth around it stays unread.
+        let mut deep = nested(128);
+        deep.insert(128, '1');
+        assert!(parse::<Value>(deep.as_bytes()).is_some());
+        for levels in [126, 127, 128, 129] {
+            let bad = format!("{} x", nested(levels));
+            assert!(parse::<Value>(bad.as_bytes()).is_none(), "{levels}");
+        }
     }
 
     #[test]

@@ -230,4 +230,3 @@ fn expiry_warning<'v>(
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
-

@@ -174,9 +174,15 @@ impl Cursor<'_> {
         if !(1..=9).contains(&count) {
             return None;
         }
-        let kept = count.min(6);
-        let micros = self.digits(kept)? * 10_i64.pow((6 - kept) as u32);
-        self.digits(count - kept)?;
+        let (digits, rest) = self.0.split_at(count);
+        self.0 = rest;
+        // One pass over six places, missing places counting as zeros (".25" is
+        // 250000 µs): cheaper than parsing twice and scaling by a power of ten.
+        let mut micros = 0;
+        for place in 0..6 {
+            let digit = digits.get(place).map_or(0, |&byte| i64::from(byte - b'0'));
+            micros = micros * 10 + digit;
+        }
         Some(micros)
     }
 
@@ -257,6 +263,31 @@ mod tests {
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(civil_from_days(days_from_civil(2000, 2, 29)), (2000, 2, 29));
+    }
+
+    #[test]
+    fn fractions_keep_six_places_and_drop_the_rest() {
+        let base = Timestamp::parse("2026-11-27T12:00:00")
+            .unwrap()
+            .unix_micros();
+        for (fraction, micros) in [
+            ("0", 0),
+            ("5", 500_000),
+            ("25", 250_000),
+            ("000001", 1),
+            ("123456", 123_456),
+            ("1234567", 123_456),
+            ("999999999", 999_999),
+        ] {
+            for mark in ['.', ','] {
+                let text = format!("2026-11-27T12:00:00{mark}{fraction}");
+                let parsed = Timestamp::parse(&text).unwrap().unix_micros();
+                assert_eq!(parsed - base, micros, "{text}");
+            }
+        }
+        for bad in [".", ".1234567890", ".x", ".-1"] {
+            assert_eq!(Timestamp::parse(&format!("2026-11-27T12:00:00{bad}")), None);
+        }
     }
 
     #[test]
