@@ -218,6 +218,28 @@ fn poll(
     )
 }
 
+/// [`poll`] for a home (`None`: `HERMES_HOME`, else `~/.hermes`) rather than a marker
+/// path: the gateway's hot path, which skips building a `pathlib.Path`. The
+/// environment is read here, with the GIL held, so no Python thread's `putenv` can
+/// run concurrently.
+#[pyfunction]
+#[pyo3(signature = (home, current_epoch, max_age_micros=MAX_AGE_MICROS))]
+fn poll_home(
+    py: Python<'_>,
+    home: Option<PathBuf>,
+    current_epoch: &str,
+    max_age_micros: i64,
+) -> (bool, bool, Option<MarkerWarning>) {
+    let path = crate::marker_path(home.as_deref());
+    let (verdict, warning) =
+        py.detach(|| crate::inspect_verdict(&path, &context(current_epoch, None, max_age_micros)));
+    (
+        verdict.active,
+        verdict.suppressed,
+        warning.map(MarkerWarning::from),
+    )
+}
+
 /// Writes a marker stamped with `epoch` and the current time at `path`, atomically,
 /// and returns the payload written. Failures raise `OSError` with errno and filename.
 #[pyfunction]
@@ -582,6 +604,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(classify, module)?)?;
     module.add_function(wrap_pyfunction!(inspect, module)?)?;
     module.add_function(wrap_pyfunction!(poll, module)?)?;
+    module.add_function(wrap_pyfunction!(poll_home, module)?)?;
     module.add_function(wrap_pyfunction!(write_marker, module)?)?;
     module.add_function(wrap_pyfunction!(remove_marker, module)?)?;
     Ok(())

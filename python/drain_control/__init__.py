@@ -32,13 +32,15 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 # Absolute, not relative: this source also runs as a plain module under a host's
 # name (see ``install_as``), where it has no package of its own.
 from drain_control import _native
 from drain_control._native import Classification
-from drain_control._watch import Change, DrainWatcher, State
+
+if TYPE_CHECKING:
+    from drain_control._watch import Change, DrainWatcher, State
 
 __all__ = [
     "DRAIN_REQUEST_MAX_AGE_SECONDS",
@@ -131,8 +133,19 @@ def drain_request_path(home: Optional[HomeArg] = None) -> Path:
     return _native.marker_path(home, os.environ.get("HERMES_HOME"))
 
 
+_unpatched_drain_request_path = drain_request_path
+
+# (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds), so a poll does no timedelta work
+# unless a host changed the maximum age.
+_max_age_memo: tuple[float, int] = (3600.0, 3_600_000_000)
+
+
 def _max_age_micros() -> int:
-    return timedelta(seconds=DRAIN_REQUEST_MAX_AGE_SECONDS) // _MICROSECOND
+    global _max_age_memo
+    seconds = DRAIN_REQUEST_MAX_AGE_SECONDS
+    if _max_age_memo[0] != seconds:
+        _max_age_memo = (seconds, timedelta(seconds=seconds) // _MICROSECOND)
+    return _max_age_memo[1]
 
 
 def _log_warning(warning: Optional[_native.MarkerWarning], *, expiry: bool = True) -> None:
@@ -220,20 +233,26 @@ def drain_requested(*, home: Optional[HomeArg] = None) -> bool:
     or older than ``DRAIN_REQUEST_MAX_AGE_SECONDS`` is ignored; a corrupt marker, one
     without an epoch, or an unknown current epoch still reads as drain-active.
     """
-    active, _suppressed, warning = _native.poll(
-        drain_request_path(home), current_instantiation_epoch(), _max_age_micros()
-    )
+    active, _suppressed, warning = _poll(home)
     _log_warning(warning)
     return active
 
 
 def drain_notification_suppressed(*, home: Optional[HomeArg] = None) -> bool:
     """True iff an active drain asks the gateway to skip its "shutting down" notice."""
-    _active, suppressed, warning = _native.poll(
-        drain_request_path(home), current_instantiation_epoch(), _max_age_micros()
-    )
+    _active, suppressed, warning = _poll(home)
     _log_warning(warning)
     return suppressed
+
+
+def _poll(home: Optional[HomeArg]) -> tuple[bool, bool, Optional[_native.MarkerWarning]]:
+    """One read of the marker, judged now: ``(active, suppressed, warning)``."""
+    epoch = current_instantiation_epoch()
+    if drain_request_path is _unpatched_drain_request_path:
+        # The path is resolved natively, skipping a pathlib.Path per poll.
+        return _native.poll_home(home, epoch, _max_age_micros())
+    # A host patched drain_request_path: honour it.
+    return _native.poll(drain_request_path(home), epoch, _max_age_micros())
 
 
 def _json_stand_in(value: object) -> Optional[str]:
@@ -316,6 +335,8 @@ def watch(
         max_age_micros = _max_age_micros()
     else:
         max_age_micros = timedelta(seconds=_max_age_seconds) // _MICROSECOND
+    from drain_control._watch import DrainWatcher
+
     native = _native.Watcher(
         drain_request_path(home).parent,
         float(fallback_interval),
@@ -324,6 +345,19 @@ def watch(
         current_instantiation_epoch(),
     )
     return DrainWatcher(native, _log_warning)
+
+
+_WATCH_NAMES = frozenset({"Change", "DrainWatcher", "State"})
+
+
+def __getattr__(name: str) -> Any:
+    """The watcher's types, imported on first use: a gateway that only polls should not
+    pay for asyncio and dataclasses at import time (they are most of the import cost)."""
+    if name in _WATCH_NAMES:
+        from drain_control import _watch
+
+        return getattr(_watch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def install_as(name: str) -> ModuleType:

@@ -25,6 +25,7 @@ __all__ = [
     "kernel_boot_time",
     "marker_path",
     "poll",
+    "poll_home",
     "remove_marker",
     "write_marker",
 ]
@@ -135,6 +136,9 @@ def inspect(
 ) -> tuple[Classification, Optional[MarkerWarning]]: ...
 def poll(
     path: _PathArg, current_epoch: str, max_age_micros: int = ...
+) -> tuple[bool, bool, Optional[MarkerWarning]]: ...
+def poll_home(
+    home: Optional[_PathArg], current_epoch: str, max_age_micros: int = ...
 ) -> tuple[bool, bool, Optional[MarkerWarning]]: ...
 def write_marker(
     path: _PathArg, principal: str, suppress_notification: bool, epoch: str

@@ -9,15 +9,17 @@ own records.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any, Callable, Literal, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Type
 
 from drain_control import _native
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Change", "DrainWatcher", "State"]
 
@@ -211,6 +213,8 @@ class DrainWatcher:
         itself is only ever asked with ``timeout=0``. ``None`` when the timeout passed
         or the watcher was closed.
         """
+        import asyncio  # here, not at the top: polling gateways never pay for it
+
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + max(timeout, 0.0)
         while True:
