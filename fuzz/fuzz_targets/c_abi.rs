@@ -15,34 +15,8 @@ use drain_control::ffi::{self, DrainStatus, DrainVerdict};
 use drain_control::{Context, Read, Timestamp, home::path_from_bytes};
 use libfuzzer_sys::fuzz_target;
 
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> u8 {
-        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        first
-    }
-    fn i64(&mut self) -> i64 {
-        i64::from_le_bytes(std::array::from_fn(|_| self.byte()))
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-    /// Up to `max` bytes, length first.
-    fn bytes(&mut self, max: u8) -> &'a [u8] {
-        let len = self.byte() % max.saturating_add(1);
-        self.take(usize::from(len))
-    }
-    /// A C string of the input's bytes, cut at the first NUL (C cannot say more).
-    fn c_string(&mut self, max: u8) -> CString {
-        let raw = self.bytes(max);
-        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-        CString::new(&raw[..end]).unwrap()
-    }
-}
+mod input;
+use input::Input;
 
 fn sandbox() -> &'static Path {
     static SANDBOX: OnceLock<PathBuf> = OnceLock::new();

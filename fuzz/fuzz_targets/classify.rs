@@ -11,24 +11,8 @@ use drain_control::{Context, MAX_AGE_MICROS, Read, Timestamp, Warning, classify,
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-/// A little reader over the fuzzer's bytes; past the end it gives zeros.
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> u8 {
-        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        first
-    }
-    fn i64(&mut self) -> i64 {
-        i64::from_le_bytes(std::array::from_fn(|_| self.byte()))
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-}
+mod input;
+use input::Input;
 
 const EPOCH: &str = "0c3a9c5e-0d47-4d3b-9a11-0b5f5e1d6a3e:1234";
 
