@@ -13,10 +13,17 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::{Error, Step};
 use crate::marker::MAX_MARKER_BYTES;
 
-/// Temp files of a write are `..drain_request_<random>.tmp` beside the marker.
+/// Temp files of a write are `..drain_request_<slot>.tmp` beside the marker, `<slot>`
+/// one of [`TEMP_SLOTS`] small numbers (`..drain_request_<random>.tmp` only when all
+/// of them are taken).
 pub const TEMP_PREFIX: &str = "..drain_request_";
 /// See [`TEMP_PREFIX`].
 pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// How many fixed temp names a write tries before a random one. A few is plenty:
+/// a slot is only taken while a write is under way, or for a minute after a writer was
+/// killed mid-write.
+pub const TEMP_SLOTS: usize = 8;
 
 /// A leftover temp file older than this was left by a killed writer; a younger one
 /// may belong to a writer that is still at work.
@@ -274,12 +281,16 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::from_raw_os_error(libc::ELOOP))
 }
 
-/// Creates `..drain_request_<random>.tmp` in `folder`: exclusive, not following links,
-/// close-on-exec (std's default), mode 0644 less the umask.
+/// Creates the temp file in `folder`: exclusive, not following links, close-on-exec
+/// (std's default), mode 0644 less the umask. The first free slot name is taken, so
+/// that finding a killed writer's leftover never needs a listing of the folder (see
+/// [`sweep_leftovers_now_and_then`]); a random name only when every slot is taken.
 fn create_temp(folder: &Path) -> Result<(PathBuf, File), Error> {
+    let slots = (0..TEMP_SLOTS).map(|slot| slot.to_string());
+    let random = (0..16).map(|_| random_suffix());
     let mut last_path = folder.join(format!("{TEMP_PREFIX}{TEMP_SUFFIX}"));
-    for _ in 0..16 {
-        let path = folder.join(format!("{TEMP_PREFIX}{}{TEMP_SUFFIX}", random_suffix()));
+    for name in slots.chain(random) {
+        let path = folder.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
         match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -341,9 +352,17 @@ fn sync_folder(folder: &Path) -> io::Result<()> {
         .sync_all()
 }
 
-/// Sweeps `folder` at most once a minute per process: a leftover only becomes eligible
-/// a minute after it was made, so sweeping more often finds nothing new, and listing a
-/// folder of thousands of files on every keep-alive would make writes slow.
+/// Removes killed writers' temp files from `folder`, at most once a minute per process
+/// (a leftover only becomes eligible a minute after it was made, so sweeping more often
+/// finds nothing new).
+///
+/// A home may hold thousands of other files, and listing it costs about a third of a
+/// microsecond per entry: more than the write itself in a crowded home. So the write
+/// looks only at the [`TEMP_SLOTS`] slot names, where every temp file of this library
+/// lives unless all slots were taken, and the listing for the rest (a random name, or
+/// the original module's `mkstemp` names, which share the pattern) runs on a thread of
+/// its own that the write does not wait for. A process that exits first leaves that
+/// listing to the next writer; its own leftovers are all in slots.
 fn sweep_leftovers_now_and_then(folder: &Path) {
     static LAST_SWEEP: Mutex<Option<HashMap<PathBuf, Instant>>> = Mutex::new(None);
     let now = Instant::now();
@@ -360,11 +379,30 @@ fn sweep_leftovers_now_and_then(folder: &Path) {
             _ => last.insert(folder.to_path_buf(), now),
         };
     }
-    sweep_leftovers(folder, SystemTime::now());
+    let now = SystemTime::now();
+    sweep_slots(folder, now);
+    let folder = folder.to_path_buf();
+    // Detached: nothing waits for it. Failing to start one only postpones the listing.
+    let _ = std::thread::Builder::new()
+        .name("drain-sweep".into())
+        .stack_size(64 * 1024)
+        .spawn(move || sweep_leftovers(&folder, now));
 }
 
-/// Removes this library's temp files in `folder` whose modification time is more than
-/// [`TEMP_MAX_AGE`] before `now`. Failures are ignored: a sweep is housekeeping.
+/// Removes the slot temp files in `folder` that are leftovers (see [`is_leftover`]).
+pub fn sweep_slots(folder: &Path, now: SystemTime) -> usize {
+    (0..TEMP_SLOTS)
+        .map(|slot| folder.join(format!("{TEMP_PREFIX}{slot}{TEMP_SUFFIX}")))
+        .filter(|path| {
+            fs::symlink_metadata(path).is_ok_and(|meta| is_leftover(&meta, now))
+                && fs::remove_file(path).is_ok()
+        })
+        .count()
+}
+
+/// Lists `folder` and removes every temp file of this library's pattern, slot or
+/// random, that is a leftover (see [`is_leftover`]). Failures are ignored: a sweep is
+/// housekeeping.
 pub fn sweep_leftovers(folder: &Path, now: SystemTime) -> usize {
     let Ok(entries) = fs::read_dir(folder) else {
         return 0;
@@ -377,16 +415,22 @@ pub fn sweep_leftovers(folder: &Path, now: SystemTime) -> usize {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|modified| now.duration_since(modified).ok())
-            .is_some_and(|age| age > TEMP_MAX_AGE);
-        if meta.file_type().is_file() && old && fs::remove_file(entry.path()).is_ok() {
+        if is_leftover(&meta, now) && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
     }
     removed
+}
+
+/// A regular file last modified more than [`TEMP_MAX_AGE`] before `now`: a writer at
+/// work keeps its temp file younger than that.
+fn is_leftover(meta: &fs::Metadata, now: SystemTime) -> bool {
+    meta.file_type().is_file()
+        && meta
+            .modified()
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > TEMP_MAX_AGE)
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use drain_control::fsio::{TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SUFFIX, sweep_leftovers};
+use drain_control::fsio::{
+    TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SLOTS, TEMP_SUFFIX, sweep_leftovers, sweep_slots,
+};
 use drain_control::{
     Context, MARKER_FILE_NAME, Read, Step, Timestamp, classify, clear, drain_requested, epoch,
     inspect, inspect_verdict, notification_suppressed, read, status, write,
@@ -350,17 +352,23 @@ fn age_file(path: &Path, age: Duration) {
     file.set_modified(SystemTime::now() - age).unwrap();
 }
 
+/// The temp file name with `name` between the pattern's prefix and suffix.
+fn temp_named(home: &TempDir, name: impl std::fmt::Display) -> PathBuf {
+    home.path()
+        .join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
+}
+
 #[test]
-fn a_write_sweeps_temp_files_older_than_a_minute_and_keeps_younger_ones() {
+fn a_write_sweeps_slot_temp_files_older_than_a_minute_and_keeps_younger_ones() {
     let home = existing_home();
-    let temp = |name: &str| {
-        home.path()
-            .join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
-    };
-    let (old, young, fresh) = (temp("0123456789abcdef"), temp("young"), temp("fresh"));
-    let lookalike = home.path().join(format!("{TEMP_PREFIX}old.json"));
+    let (old, young, fresh) = (
+        temp_named(&home, 0),
+        temp_named(&home, 1),
+        temp_named(&home, 2),
+    );
+    let lookalike = home.path().join(format!("{TEMP_PREFIX}0.json"));
     let other = home.path().join("other.tmp");
-    let old_folder = temp("folder");
+    let old_folder = temp_named(&home, 3);
     for path in [&old, &young, &fresh, &lookalike, &other] {
         fs::write(path, "partial").unwrap();
     }
@@ -383,6 +391,94 @@ fn a_write_sweeps_temp_files_older_than_a_minute_and_keeps_younger_ones() {
     for kept in [&young, &fresh, &lookalike, &other, &old_folder] {
         assert!(kept.exists(), "{} must be kept", kept.display());
     }
+    assert_eq!(
+        temp_files(home.path()).len(),
+        4, // young, fresh, the folder and the lookalike
+        "the write left none of its own"
+    );
+}
+
+/// Waits up to 10 s for `done`: the listing of the folder runs on a thread of its own.
+fn eventually(done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+#[test]
+fn random_named_leftovers_are_swept_by_a_listing_the_write_does_not_wait_for() {
+    // The original module's mkstemp names share the pattern, and so does a write's
+    // random name when every slot is taken.
+    let home = existing_home();
+    let (random, young_random) = (
+        temp_named(&home, "0123456789abcdef"),
+        temp_named(&home, "fedcba9876543210"),
+    );
+    for path in [&random, &young_random] {
+        fs::write(path, "partial").unwrap();
+    }
+    age_file(&random, Duration::from_secs(120));
+
+    write(Some(home.path()), "x", false).unwrap();
+    assert!(eventually(|| !random.exists()), "never swept");
+    assert!(young_random.exists());
+}
+
+#[test]
+fn a_write_that_finds_every_slot_taken_uses_a_random_name() {
+    let home = existing_home();
+    let slots: Vec<PathBuf> = (0..TEMP_SLOTS)
+        .map(|slot| temp_named(&home, slot))
+        .collect();
+    for path in &slots {
+        fs::write(path, "a writer at work").unwrap();
+    }
+    let random = temp_named(&home, "0123456789abcdef");
+    fs::write(&random, "partial").unwrap();
+    age_file(&random, Duration::from_secs(120));
+
+    // Twice: the second write is within the minute of the first one's sweep.
+    for payload in ["x", "y"] {
+        let written = write(Some(home.path()), payload, false).unwrap();
+        assert_eq!(read(Some(home.path())), Read::Body(written.to_body()));
+    }
+    assert!(eventually(|| !random.exists()), "never swept");
+    let mut left = temp_files(home.path());
+    left.sort();
+    let mut expected: Vec<String> = (0..TEMP_SLOTS)
+        .map(|slot| format!("{TEMP_PREFIX}{slot}{TEMP_SUFFIX}"))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        left, expected,
+        "the writers at work keep theirs, and the write left none"
+    );
+}
+
+#[test]
+fn slot_leftovers_are_swept_by_the_slot_sweep_at_the_same_boundary() {
+    let home = existing_home();
+    let path = temp_named(&home, TEMP_SLOTS - 1);
+    fs::write(&path, "").unwrap();
+    let made = fs::metadata(&path).unwrap().modified().unwrap();
+    assert_eq!(
+        sweep_slots(home.path(), made + TEMP_MAX_AGE),
+        0,
+        "exactly a minute"
+    );
+    let later = made + TEMP_MAX_AGE + Duration::from_nanos(1);
+    assert_eq!(
+        sweep_slots(home.path(), later),
+        1,
+        "a minute and a nanosecond"
+    );
+    assert!(!path.exists());
+    assert_eq!(sweep_slots(&home.path().join("missing"), later), 0);
 }
 
 #[test]
