@@ -29,6 +29,10 @@ package draincontrol
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include
 #cgo LDFLAGS: ${SRCDIR}/../target/release/libdrain_control.a -lm -ldl -lpthread
+#cgo noescape drain_requested
+#cgo nocallback drain_requested
+#cgo noescape drain_notification_suppressed
+#cgo nocallback drain_notification_suppressed
 #include <stdlib.h>
 #include "drain_control.h"
 */
@@ -75,6 +79,10 @@ type Verdict struct {
 // from this instantiation, and not expired. It never fails: an unreadable marker, or a
 // home holding a NUL byte, gives false.
 func Requested(home string) bool {
+	var buf [stackHome]byte
+	if homeOnStack(&buf, home) {
+		return bool(C.drain_requested((*C.char)(unsafe.Pointer(&buf[0]))))
+	}
 	return askHome(home, func(h *C.char) C.bool { return C.drain_requested(h) })
 }
 
@@ -82,6 +90,10 @@ func Requested(home string) bool {
 // skip its "shutting down" notice. A stale, expired or absent marker gives false, and
 // so does a home holding a NUL byte.
 func NotificationSuppressed(home string) bool {
+	var buf [stackHome]byte
+	if homeOnStack(&buf, home) {
+		return bool(C.drain_notification_suppressed((*C.char)(unsafe.Pointer(&buf[0]))))
+	}
 	return askHome(home, func(h *C.char) C.bool { return C.drain_notification_suppressed(h) })
 }
 
@@ -250,6 +262,23 @@ func cHome(op, home string) (*C.char, error) {
 		return nil, nil
 	}
 	return cString(op, "home", home)
+}
+
+// stackHome is the room for a home that a poll passes to C from the caller's stack.
+const stackHome = 256
+
+// homeOnStack copies home, NUL-terminated, into buf when it fits and is neither the
+// default home ("") nor holding a NUL byte; otherwise the caller takes the general
+// path ([askHome]). A poll runs on every turn, and a home in C memory costs two more
+// cgo calls (malloc and free) each time. buf stays on the caller's stack because the
+// C functions it is passed to are declared noescape (they keep no pointer past the
+// call) in the preamble.
+func homeOnStack(buf *[stackHome]byte, home string) bool {
+	if home == "" || len(home) >= len(buf) || strings.IndexByte(home, 0) >= 0 {
+		return false
+	}
+	buf[copy(buf[:], home)] = 0
+	return true
 }
 
 // askHome asks a yes-or-no question of the C ABI about home, which never fails: a home

@@ -291,6 +291,27 @@ func TestResultsLongerThanTheFirstBufferAreFetchedWhole(t *testing.T) {
 	}
 }
 
+func TestPollsSeeTheMarkerOfAHomeOfAnyLength(t *testing.T) {
+	// A home under 256 bytes is handed to C from the Go stack, a longer one in C memory.
+	base := t.TempDir()
+	for _, length := range []int{254, 255, 256, 257, 700} {
+		home := base
+		for len(home) < length {
+			home += "/" + strings.Repeat("h", min(60, length-len(home)-1))
+		}
+		if len(home) != length {
+			t.Fatalf("test setup: home of %d bytes, want %d", len(home), length)
+		}
+		if draincontrol.Requested(home) {
+			t.Errorf("%d-byte home without a marker: Requested = true", length)
+		}
+		mustWrite(t, home, "dashboard", true)
+		if !draincontrol.Requested(home) || !draincontrol.NotificationSuppressed(home) {
+			t.Errorf("%d-byte home with a marker: Requested/NotificationSuppressed = false", length)
+		}
+	}
+}
+
 func TestEmptyHomeFollowsHermesHomeStrippedAtEveryCall(t *testing.T) {
 	first, second := t.TempDir(), t.TempDir()
 	t.Setenv("HERMES_HOME", " \t"+first+"\n ")

@@ -16,7 +16,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::json;
+use crate::json::{self, Scalar};
 use crate::marker::{is_truthy, is_truthy_text};
 
 /// A consulted field's value, borrowed: the view the rules take of a JSON value,
@@ -97,7 +97,26 @@ impl<'a> Fields<'a> {
     /// The fields of `raw`, or `None` when `raw` is not a strict-JSON object (the
     /// marker is then contentless).
     pub fn from_bytes(raw: &'a [u8]) -> Option<Fields<'a>> {
-        json::parse_seed(raw, ObjectVisitor).flatten()
+        let mut fields = Fields::default();
+        let flat = json::flat_object(raw, |key, value| {
+            let slot = match key {
+                "epoch" => &mut fields.epoch,
+                "requested_at" => &mut fields.requested_at,
+                "suppress_notification" => &mut fields.suppress_notification,
+                "principal" => &mut fields.principal,
+                _ => return,
+            };
+            *slot = Some(match value {
+                Scalar::Text(text) => Field::Text(Cow::Borrowed(text)),
+                Scalar::Bool(true) => Field::Constant(&TRUE),
+                Scalar::Bool(false) => Field::Constant(&FALSE),
+                Scalar::Null => Field::Constant(&NULL),
+            });
+        });
+        match flat {
+            Some(()) => Some(fields),
+            None => json::parse_seed(raw, ObjectVisitor).flatten(),
+        }
     }
 
     /// The field called `name`, if the contract consults it and the marker has it.

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -48,7 +47,7 @@ pub enum RawMarker {
 /// The open is non-blocking and the file type is checked on the open descriptor
 /// before any read, so a FIFO cannot hang the caller and a link to `/dev/zero` cannot
 /// fill its memory. A regular file costs exactly open, fstat, one read and close.
-pub fn read_marker(path: &Path) -> RawMarker {
+pub fn read_marker(path: impl rustix::path::Arg) -> RawMarker {
     let (file, size) = match open_marker(path) {
         Ok(opened) => opened,
         Err(outcome) => return outcome,
@@ -75,7 +74,7 @@ const STACK_MARKER_BYTES: usize = 4096;
 /// (the file grew since the fstat), nothing was consumed from the file position, and
 /// [`read_bounded`] reads the file from the start as [`read_marker`] would.
 pub(crate) fn read_marker_with<T>(
-    path: &Path,
+    path: impl rustix::path::Arg,
     use_bytes: impl FnOnce(Option<&[u8]>) -> T,
 ) -> Result<T, RawMarker> {
     match open_marker(path) {
@@ -97,22 +96,14 @@ fn read_with<T>(
         // As in `read_bounded`: one byte more than the stat size, so that a short read
         // proves the end of the file.
         let want = size + 1;
-        let fd = file.as_raw_fd();
-        let got = loop {
-            // SAFETY: the descriptor is open for the life of `file`, and the kernel
-            // writes at most `want <= STACK_MARKER_BYTES` bytes into `buffer`.
-            let got = unsafe { libc::pread(fd, buffer.as_mut_ptr().cast(), want, 0) };
-            if let Ok(got) = usize::try_from(got) {
-                break got;
-            }
-            let error = io::Error::last_os_error();
-            if error.kind() != io::ErrorKind::Interrupted {
-                return Err(RawMarker::Unreadable(error));
+        let bytes = loop {
+            match rustix::io::pread(&file, &mut buffer[..want], 0) {
+                Ok((bytes, _)) => break bytes,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(errno) => return Err(RawMarker::Unreadable(errno.into())),
             }
         };
-        if got < want {
-            // SAFETY: pread initialised the first `got` bytes of `buffer`.
-            let bytes = unsafe { std::slice::from_raw_parts(buffer.as_ptr().cast::<u8>(), got) };
+        if bytes.len() < want {
             return Ok(use_bytes(Some(bytes)));
         }
     }
@@ -126,25 +117,18 @@ fn read_with<T>(
 /// Opens the marker non-blocking and checks it is a regular file of at most 1 MiB:
 /// the open file and its stat size, or the outcome that needs no read (absent,
 /// unreadable, too large).
-fn open_marker(path: &Path) -> Result<(File, usize), RawMarker> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(RawMarker::Absent),
-        Err(error) => return Err(RawMarker::Unreadable(error)),
+///
+/// Through rustix's direct system calls: a poll is little more than these calls, and
+/// std's `File::open` adds a copy of the path into a C string and libc's wrappers.
+fn open_marker(path: impl rustix::path::Arg) -> Result<(File, usize), RawMarker> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Err(RawMarker::Absent),
+        Err(errno) => return Err(RawMarker::Unreadable(errno.into())),
     };
-    // A plain fstat rather than `File::metadata` (statx): the same answer for less.
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: the descriptor is open for the life of `file`, and `stat` is a buffer of
-    // the type fstat fills.
-    if unsafe { libc::fstat(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return Err(RawMarker::Unreadable(io::Error::last_os_error()));
-    }
-    // SAFETY: fstat succeeded, so it initialised the buffer.
-    let stat = unsafe { stat.assume_init() };
+    let stat = rustix::fs::fstat(&fd).map_err(|errno| RawMarker::Unreadable(errno.into()))?;
     if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
         return Err(RawMarker::Unreadable(io::Error::other(format!(
             "not a regular file ({})",
@@ -155,7 +139,7 @@ fn open_marker(path: &Path) -> Result<(File, usize), RawMarker> {
     if size > MAX_MARKER_BYTES {
         return Err(RawMarker::TooLarge);
     }
-    Ok((file, size))
+    Ok((File::from(fd), size))
 }
 
 /// Reads to the end, or gives `None` once more than [`MAX_MARKER_BYTES`] arrived (the
@@ -216,7 +200,7 @@ pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
     let target = follow_links(marker).map_err(|e| Error::new(Step::FollowLink, marker, e))?;
     let existing = fs::metadata(&target).ok();
 
-    let (temp_path, mut file) = create_temp(folder)?;
+    let (temp_path, mut file, slotted) = create_temp(folder)?;
     let temp = TempFile(Some(temp_path));
     let temp_path = temp.path();
     if let Some(old) = &existing {
@@ -237,7 +221,7 @@ pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
     temp.disarm();
     let target_folder = parent_folder(&target);
     sync_folder(target_folder).map_err(|e| Error::new(Step::SyncFolder, target_folder, e))?;
-    sweep_leftovers_now_and_then(folder);
+    sweep_leftovers_now_and_then(folder, slotted);
     Ok(())
 }
 
@@ -285,11 +269,12 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
 /// (std's default), mode 0644 less the umask. The first free slot name is taken, so
 /// that finding a killed writer's leftover never needs a listing of the folder (see
 /// [`sweep_leftovers_now_and_then`]); a random name only when every slot is taken.
-fn create_temp(folder: &Path) -> Result<(PathBuf, File), Error> {
-    let slots = (0..TEMP_SLOTS).map(|slot| slot.to_string());
-    let random = (0..16).map(|_| random_suffix());
+/// Also says whether a slot was had.
+fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), Error> {
+    let slots = (0..TEMP_SLOTS).map(|slot| (slot.to_string(), true));
+    let random = (0..16).map(|_| (random_suffix(), false));
     let mut last_path = folder.join(format!("{TEMP_PREFIX}{TEMP_SUFFIX}"));
-    for name in slots.chain(random) {
+    for (name, slotted) in slots.chain(random) {
         let path = folder.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
         match OpenOptions::new()
             .write(true)
@@ -298,7 +283,7 @@ fn create_temp(folder: &Path) -> Result<(PathBuf, File), Error> {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
         {
-            Ok(file) => return Ok((path, file)),
+            Ok(file) => return Ok((path, file, slotted)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_path = path,
             Err(error) => return Err(Error::new(Step::CreateTemp, &path, error)),
         }
@@ -357,13 +342,15 @@ fn sync_folder(folder: &Path) -> io::Result<()> {
 /// finds nothing new).
 ///
 /// A home may hold thousands of other files, and listing it costs about a third of a
-/// microsecond per entry: more than the write itself in a crowded home. So the write
-/// looks only at the [`TEMP_SLOTS`] slot names, where every temp file of this library
-/// lives unless all slots were taken, and the listing for the rest (a random name, or
-/// the original module's `mkstemp` names, which share the pattern) runs on a thread of
-/// its own that the write does not wait for. A process that exits first leaves that
-/// listing to the next writer; its own leftovers are all in slots.
-fn sweep_leftovers_now_and_then(folder: &Path) {
+/// microsecond per entry: more than the write itself in a crowded home. So a write
+/// always looks at the [`TEMP_SLOTS`] slot names, where every temp file of this
+/// library lives unless all slots were taken, and lists the folder only when that is
+/// cheap (a folder of at most [`LISTED_FOLDER_BYTES`], a few hundred entries) or when
+/// a random name may have been left: this write found every slot taken (`slotted` is
+/// false), or a slot held a killed writer's leftover (a crash may have come with
+/// others). The original module's `mkstemp` names share the pattern; in a crowded home
+/// they wait for such a write.
+fn sweep_leftovers_now_and_then(folder: &Path, slotted: bool) {
     static LAST_SWEEP: Mutex<Option<HashMap<PathBuf, Instant>>> = Mutex::new(None);
     let now = Instant::now();
     {
@@ -375,19 +362,23 @@ fn sweep_leftovers_now_and_then(folder: &Path) {
             last.clear();
         }
         match last.get(folder) {
-            Some(at) if now.duration_since(*at) < TEMP_MAX_AGE => return,
+            Some(at) if slotted && now.duration_since(*at) < TEMP_MAX_AGE => return,
             _ => last.insert(folder.to_path_buf(), now),
         };
     }
     let now = SystemTime::now();
-    sweep_slots(folder, now);
-    let folder = folder.to_path_buf();
-    // Detached: nothing waits for it. Failing to start one only postpones the listing.
-    let _ = std::thread::Builder::new()
-        .name("drain-sweep".into())
-        .stack_size(64 * 1024)
-        .spawn(move || sweep_leftovers(&folder, now));
+    let found_leftovers = sweep_slots(folder, now) > 0;
+    let small = fs::metadata(folder).is_ok_and(|meta| meta.size() <= LISTED_FOLDER_BYTES);
+    if found_leftovers || !slotted || small {
+        sweep_leftovers(folder, now);
+    }
 }
+
+/// The size of a folder (its `st_size`: about 4 KiB per hundred entries on ext4, 20
+/// bytes an entry on tmpfs) up to which every sweep lists it. Only a matter of cost:
+/// on a filesystem whose folders report another size, a sweep lists more or less
+/// often, and removes nothing it should keep.
+pub const LISTED_FOLDER_BYTES: u64 = 32 * 1024;
 
 /// Removes the slot temp files in `folder` that are leftovers (see [`is_leftover`]).
 pub fn sweep_slots(folder: &Path, now: SystemTime) -> usize {

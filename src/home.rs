@@ -3,7 +3,8 @@
 //! Resolved at every call and never cached, because hosts and their tests change
 //! `HERMES_HOME` at run time and expect the next call to follow.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
+use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -76,6 +77,38 @@ pub fn marker_path(home: Option<&Path>) -> PathBuf {
     path
 }
 
+/// Calls `f` with the marker path of `home` as [`marker_path`] makes it, NUL-terminated
+/// in a buffer on the stack when it fits: a poll opens the marker on every call, and a
+/// heap path would cost an allocation, a free and a copy into a C string each time. A
+/// home holding a NUL byte names no file: `InvalidInput`, as std's `open` says of it.
+pub(crate) fn with_marker_c_path<T>(home: &Path, f: impl FnOnce(&CStr) -> T) -> io::Result<T> {
+    const STACK_PATH_BYTES: usize = 512;
+    let home = home.as_os_str().as_bytes();
+    // `PathBuf::push`: a separator unless the home is empty or already ends in one.
+    let separator: &[u8] = match home.last() {
+        None | Some(b'/') => b"",
+        Some(_) => b"/",
+    };
+    let parts = [home, separator, MARKER_FILE_NAME.as_bytes(), b"\0"];
+    let len = parts.iter().map(|part| part.len()).sum();
+    let mut stack = [0u8; STACK_PATH_BYTES];
+    let mut heap = Vec::new();
+    let buffer = if len <= STACK_PATH_BYTES {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    let mut at = 0;
+    for part in parts {
+        buffer[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    let path = CStr::from_bytes_with_nul(buffer)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
+    Ok(f(path))
+}
+
 /// A path holding `bytes`, allocated once with room for the marker's name: the path is
 /// built on every poll, and growing it would cost a second allocation and a copy.
 fn with_room_for_marker(bytes: &[u8]) -> PathBuf {
@@ -145,5 +178,33 @@ mod tests {
             strip_python_whitespace("\u{200b}/h".as_bytes()),
             "\u{200b}/h".as_bytes()
         );
+    }
+
+    #[test]
+    fn the_marker_path_on_the_stack_is_the_marker_path() {
+        let long = format!("/{}", "a".repeat(600));
+        for home in [
+            "/srv/h",
+            "/srv/h/",
+            "h",
+            "",
+            "/",
+            "/srv//h//",
+            long.as_str(),
+        ] {
+            let home = Path::new(home);
+            let built = with_marker_c_path(home, |path| path.to_bytes().to_vec()).unwrap();
+            assert_eq!(
+                built,
+                marker_path(Some(home)).as_os_str().as_bytes(),
+                "{home:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_home_holding_a_nul_names_no_marker() {
+        let error = with_marker_c_path(Path::new("/srv/\0h"), |_| ()).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
     }
 }

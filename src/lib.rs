@@ -42,6 +42,8 @@ pub mod timestamp;
 pub mod warn;
 pub mod watch;
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
 pub use error::{Error, Step};
@@ -118,10 +120,24 @@ pub fn notification_suppressed(home: Option<&Path>) -> bool {
 
 /// The verdict of `home`'s marker now, logging its warning: [`status`] without the body.
 pub fn poll(home: Option<&Path>) -> Verdict {
+    let resolved;
+    let home = match home {
+        Some(home) => home,
+        None => {
+            resolved = resolve_home(None);
+            &resolved
+        }
+    };
     // The clock is read once the marker is read, and only if there is one: an absent
     // marker, the common case, needs no time.
-    let (verdict, warning) = verdict_with(&marker_path(home), || {
-        Context::new(epoch::current(), Timestamp::now())
+    let context = || Context::new(epoch::current(), Timestamp::now());
+    let (verdict, warning) = home::with_marker_c_path(home, |path| {
+        let shown = Path::new(OsStr::from_bytes(path.to_bytes()));
+        verdict_with(path, shown, context)
+    })
+    .unwrap_or_else(|error| {
+        let path = marker_path(Some(home));
+        (Verdict::default(), Some(unreadable_warning(&path, &error)))
     });
     if let Some(warning) = &warning {
         warn::log_once(warning);
@@ -165,19 +181,21 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
 /// This is what a poll costs: the system calls of one read, and a parse that keeps
 /// only the fields the rules consult.
 pub fn inspect_verdict(path: &Path, context: &Context<'_>) -> (Verdict, Option<Warning>) {
-    verdict_with(path, || *context)
+    verdict_with(path, path, || *context)
 }
 
-/// [`inspect_verdict`] with the context made only when there are bytes to judge.
+/// [`inspect_verdict`] with the context made only when there are bytes to judge, for
+/// the marker opened as `path` and named `shown` in warnings.
 fn verdict_with<'c>(
-    path: &Path,
+    path: impl rustix::path::Arg,
+    shown: &Path,
     context: impl FnOnce() -> Context<'c>,
 ) -> (Verdict, Option<Warning>) {
     // The bytes are borrowed from a buffer on the stack (see `read_marker_with`).
-    match fsio::read_marker_with(path, |bytes| poll_bytes(path, bytes, &context())) {
+    match fsio::read_marker_with(path, |bytes| poll_bytes(shown, bytes, &context())) {
         Ok(judged) => judged,
         Err(RawMarker::Unreadable(error)) => {
-            (Verdict::default(), Some(unreadable_warning(path, &error)))
+            (Verdict::default(), Some(unreadable_warning(shown, &error)))
         }
         Err(_) => (Verdict::default(), None),
     }

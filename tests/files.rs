@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use drain_control::fsio::{
-    TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SLOTS, TEMP_SUFFIX, sweep_leftovers, sweep_slots,
+    LISTED_FOLDER_BYTES, TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SLOTS, TEMP_SUFFIX, sweep_leftovers,
+    sweep_slots,
 };
 use drain_control::{
     Context, MARKER_FILE_NAME, Read, Step, Timestamp, classify, clear, drain_requested, epoch,
@@ -398,20 +399,22 @@ fn a_write_sweeps_slot_temp_files_older_than_a_minute_and_keeps_younger_ones() {
     );
 }
 
-/// Waits up to 10 s for `done`: the listing of the folder runs on a thread of its own.
-fn eventually(done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+/// A home of thousands of files, so that a sweep would rather not list it.
+fn crowded_home() -> TempDir {
+    let home = existing_home();
+    for i in 0..3000 {
+        fs::write(home.path().join(format!("session-{i:05}.json")), "{}").unwrap();
     }
-    true
+    let size = fs::metadata(home.path()).unwrap().size();
+    assert!(
+        size > LISTED_FOLDER_BYTES,
+        "a folder of {size} bytes is not crowded"
+    );
+    home
 }
 
 #[test]
-fn random_named_leftovers_are_swept_by_a_listing_the_write_does_not_wait_for() {
+fn in_a_small_home_a_write_sweeps_random_named_leftovers_too() {
     // The original module's mkstemp names share the pattern, and so does a write's
     // random name when every slot is taken.
     let home = existing_home();
@@ -425,13 +428,38 @@ fn random_named_leftovers_are_swept_by_a_listing_the_write_does_not_wait_for() {
     age_file(&random, Duration::from_secs(120));
 
     write(Some(home.path()), "x", false).unwrap();
-    assert!(eventually(|| !random.exists()), "never swept");
+    assert!(!random.exists(), "swept");
     assert!(young_random.exists());
 }
 
 #[test]
-fn a_write_that_finds_every_slot_taken_uses_a_random_name() {
-    let home = existing_home();
+fn in_a_crowded_home_a_write_lists_the_folder_only_after_finding_a_killed_writers_slot() {
+    let quiet = crowded_home();
+    let random = temp_named(&quiet, "0123456789abcdef");
+    fs::write(&random, "partial").unwrap();
+    age_file(&random, Duration::from_secs(120));
+    write(Some(quiet.path()), "x", false).unwrap();
+    assert!(
+        random.exists(),
+        "no sign of a killed writer: the folder is not listed"
+    );
+
+    let crashed = crowded_home();
+    let (slot, random) = (
+        temp_named(&crashed, 6),
+        temp_named(&crashed, "0123456789abcdef"),
+    );
+    for path in [&slot, &random] {
+        fs::write(path, "partial").unwrap();
+        age_file(path, Duration::from_secs(120));
+    }
+    write(Some(crashed.path()), "x", false).unwrap();
+    assert!(!slot.exists() && !random.exists(), "both swept");
+}
+
+#[test]
+fn a_write_that_finds_every_slot_taken_uses_a_random_name_and_sweeps_the_folder() {
+    let home = crowded_home();
     let slots: Vec<PathBuf> = (0..TEMP_SLOTS)
         .map(|slot| temp_named(&home, slot))
         .collect();
@@ -447,7 +475,7 @@ fn a_write_that_finds_every_slot_taken_uses_a_random_name() {
         let written = write(Some(home.path()), payload, false).unwrap();
         assert_eq!(read(Some(home.path())), Read::Body(written.to_body()));
     }
-    assert!(eventually(|| !random.exists()), "never swept");
+    assert!(!random.exists(), "swept");
     let mut left = temp_files(home.path());
     left.sort();
     let mut expected: Vec<String> = (0..TEMP_SLOTS)
