@@ -53,11 +53,11 @@ impl Timestamp {
     /// hour 24 and second 60.
     pub fn parse(text: &str) -> Option<Self> {
         let mut cursor = Cursor(text.as_bytes());
-        let year = cursor.digits(4)?;
+        let year = cursor.digits::<4>()?;
         cursor.expect(b'-')?;
-        let month = cursor.digits(2)?;
+        let month = cursor.digits::<2>()?;
         cursor.expect(b'-')?;
-        let day = cursor.digits(2)?;
+        let day = cursor.digits::<2>()?;
         if year < 1 || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
             return None;
         }
@@ -132,15 +132,17 @@ impl Cursor<'_> {
         (self.next()? == byte).then_some(())
     }
 
-    /// Exactly `count` ASCII digits, as a number.
-    fn digits(&mut self, count: usize) -> Option<i64> {
-        let (head, rest) = self.0.split_at_checked(count)?;
+    /// Exactly `N` ASCII digits, as a number. (`N` is a constant so that the loop
+    /// unrolls: a poll parses a timestamp every time.)
+    fn digits<const N: usize>(&mut self) -> Option<i64> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
         let mut value = 0;
         for &byte in head {
-            if !byte.is_ascii_digit() {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
                 return None;
             }
-            value = value * 10 + i64::from(byte - b'0');
+            value = value * 10 + i64::from(digit);
         }
         self.0 = rest;
         Some(value)
@@ -148,14 +150,14 @@ impl Cursor<'_> {
 
     /// `HH[:MM[:SS[(.|,)f{1,9}]]]`, as microseconds since midnight.
     fn time_of_day(&mut self) -> Option<i64> {
-        let hour = self.digits(2)?;
+        let hour = self.digits::<2>()?;
         let (mut minute, mut second, mut micros) = (0, 0, 0);
         if self.peek() == Some(b':') {
             self.next();
-            minute = self.digits(2)?;
+            minute = self.digits::<2>()?;
             if self.peek() == Some(b':') {
                 self.next();
-                second = self.digits(2)?;
+                second = self.digits::<2>()?;
                 if matches!(self.peek(), Some(b'.' | b',')) {
                     self.next();
                     micros = self.fraction()?;
@@ -194,14 +196,14 @@ impl Cursor<'_> {
             b'-' => -1,
             _ => return None,
         };
-        let hours = self.digits(2)?;
+        let hours = self.digits::<2>()?;
         let minutes = match self.peek() {
             None => 0,
             Some(b':') => {
                 self.next();
-                self.digits(2)?
+                self.digits::<2>()?
             }
-            Some(_) => self.digits(2)?,
+            Some(_) => self.digits::<2>()?,
         };
         // Python requires the offset strictly within ±24 h; it would also take
         // minutes of 60 and more, which we leave out of the subset.
