@@ -2,8 +2,10 @@
 //! durable removal. Nothing here knows what the bytes mean.
 
 use std::collections::HashMap;
+use std::ffi::CStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -47,8 +49,10 @@ pub enum RawMarker {
 /// The open is non-blocking and the file type is checked on the open descriptor
 /// before any read, so a FIFO cannot hang the caller and a link to `/dev/zero` cannot
 /// fill its memory. A regular file costs exactly open, fstat, one read and close.
-pub fn read_marker(path: impl rustix::path::Arg) -> RawMarker {
-    let (file, size) = match open_marker(path) {
+pub fn read_marker(path: &Path) -> RawMarker {
+    let opened = with_c_path(&[path.as_os_str().as_bytes()], open_marker)
+        .unwrap_or_else(|error| Err(RawMarker::Unreadable(error)));
+    let (file, size) = match opened {
         Ok(opened) => opened,
         Err(outcome) => return outcome,
     };
@@ -57,6 +61,31 @@ pub fn read_marker(path: impl rustix::path::Arg) -> RawMarker {
         Ok(None) => RawMarker::TooLarge,
         Err(error) => RawMarker::Unreadable(error),
     }
+}
+
+/// Calls `f` with `parts` joined into one NUL-terminated path, in a buffer on the stack
+/// when it fits: a poll opens the marker on every call, and a heap path would cost an
+/// allocation, a free and a copy into a C string each time. A path holding a NUL byte
+/// names no file: `InvalidInput`, as std's `open` says of it.
+pub(crate) fn with_c_path<T>(parts: &[&[u8]], f: impl FnOnce(&CStr) -> T) -> io::Result<T> {
+    const STACK_PATH_BYTES: usize = 512;
+    let len = parts.iter().map(|part| part.len()).sum::<usize>() + 1;
+    let mut stack = [0u8; STACK_PATH_BYTES];
+    let mut heap = Vec::new();
+    let buffer = if len <= STACK_PATH_BYTES {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    let mut at = 0;
+    for part in parts {
+        buffer[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    let path = CStr::from_bytes_with_nul(buffer)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
+    Ok(f(path))
 }
 
 /// A marker this small is read into a buffer on the stack by [`read_marker_with`].
@@ -74,7 +103,7 @@ const STACK_MARKER_BYTES: usize = 4096;
 /// (the file grew since the fstat), nothing was consumed from the file position, and
 /// [`read_bounded`] reads the file from the start as [`read_marker`] would.
 pub(crate) fn read_marker_with<T>(
-    path: impl rustix::path::Arg,
+    path: &CStr,
     use_bytes: impl FnOnce(Option<&[u8]>) -> T,
 ) -> Result<T, RawMarker> {
     match open_marker(path) {
@@ -120,7 +149,7 @@ fn read_with<T>(
 ///
 /// Through rustix's direct system calls: a poll is little more than these calls, and
 /// std's `File::open` adds a copy of the path into a C string and libc's wrappers.
-fn open_marker(path: impl rustix::path::Arg) -> Result<(File, usize), RawMarker> {
+fn open_marker(path: &CStr) -> Result<(File, usize), RawMarker> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     let fd = match rustix::fs::open(path, flags, Mode::empty()) {

@@ -77,36 +77,16 @@ pub fn marker_path(home: Option<&Path>) -> PathBuf {
     path
 }
 
-/// Calls `f` with the marker path of `home` as [`marker_path`] makes it, NUL-terminated
-/// in a buffer on the stack when it fits: a poll opens the marker on every call, and a
-/// heap path would cost an allocation, a free and a copy into a C string each time. A
-/// home holding a NUL byte names no file: `InvalidInput`, as std's `open` says of it.
+/// Calls `f` with the marker path of `home` as [`marker_path`] makes it, as a C string
+/// built without the heap (see [`crate::fsio::with_c_path`]).
 pub(crate) fn with_marker_c_path<T>(home: &Path, f: impl FnOnce(&CStr) -> T) -> io::Result<T> {
-    const STACK_PATH_BYTES: usize = 512;
     let home = home.as_os_str().as_bytes();
     // `PathBuf::push`: a separator unless the home is empty or already ends in one.
     let separator: &[u8] = match home.last() {
         None | Some(b'/') => b"",
         Some(_) => b"/",
     };
-    let parts = [home, separator, MARKER_FILE_NAME.as_bytes(), b"\0"];
-    let len = parts.iter().map(|part| part.len()).sum();
-    let mut stack = [0u8; STACK_PATH_BYTES];
-    let mut heap = Vec::new();
-    let buffer = if len <= STACK_PATH_BYTES {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0);
-        &mut heap[..]
-    };
-    let mut at = 0;
-    for part in parts {
-        buffer[at..at + part.len()].copy_from_slice(part);
-        at += part.len();
-    }
-    let path = CStr::from_bytes_with_nul(buffer)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
-    Ok(f(path))
+    crate::fsio::with_c_path(&[home, separator, MARKER_FILE_NAME.as_bytes()], f)
 }
 
 /// A path holding `bytes`, allocated once with room for the marker's name: the path is

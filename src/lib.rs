@@ -42,7 +42,7 @@ pub mod timestamp;
 pub mod warn;
 pub mod watch;
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
@@ -181,13 +181,16 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
 /// This is what a poll costs: the system calls of one read, and a parse that keeps
 /// only the fields the rules consult.
 pub fn inspect_verdict(path: &Path, context: &Context<'_>) -> (Verdict, Option<Warning>) {
-    verdict_with(path, path, || *context)
+    fsio::with_c_path(&[path.as_os_str().as_bytes()], |c_path| {
+        verdict_with(c_path, path, || *context)
+    })
+    .unwrap_or_else(|error| (Verdict::default(), Some(unreadable_warning(path, &error))))
 }
 
 /// [`inspect_verdict`] with the context made only when there are bytes to judge, for
 /// the marker opened as `path` and named `shown` in warnings.
 fn verdict_with<'c>(
-    path: impl rustix::path::Arg,
+    path: &CStr,
     shown: &Path,
     context: impl FnOnce() -> Context<'c>,
 ) -> (Verdict, Option<Warning>) {

@@ -18,29 +18,37 @@ consult *its* namespace (so ``monkeypatch.setattr(dc, "current_instantiation_epo
 Every function here looks up the module-level names it depends on at call time, as the
 original did: ``current_instantiation_epoch``, ``drain_request_path``,
 ``DRAIN_REQUEST_MAX_AGE_SECONDS``, ``_expiry_logged_for`` and ``_log``.
+
+Importing this module is cheap: it imports only ``functools`` (for the epoch's
+``lru_cache``). The native extension is loaded on first use, and the names that come
+from it or from other standard-library modules (``DRAIN_REQUEST_MAX_AGE_SECONDS``,
+``Classification``, ``__version__``, ``_log``, ``Path``, ``json``, ``datetime``...) are
+bound when first read (PEP 562), so a host can read and patch them as before.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: it imports ``__future__`` at run time.
+# The annotations are strings instead, so that nothing is imported to evaluate them.
 import functools
-import importlib
-import importlib.util
-import json
-import logging
 import os
 import sys
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Optional, Union
 
-# Absolute, not relative: this source also runs as a plain module under a host's
-# name (see ``install_as``), where it has no package of its own.
-from drain_control import _native
-from drain_control._native import Classification
-
+# typing.TYPE_CHECKING without importing typing (type checkers know the name).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import logging
+    from datetime import datetime
+    from pathlib import Path
+    from types import ModuleType
+    from typing import Any, Optional, Union
+
+    # Absolute, not relative: this source also runs as a plain module under a host's
+    # name (see ``install_as``), where it has no package of its own.
+    from drain_control import _native
+    from drain_control._native import Classification
     from drain_control._watch import Change, DrainWatcher, State
+
+    #: What a ``home`` argument may be: a ``str`` or any path-like object.
+    HomeArg = Union[str, "os.PathLike[str]"]
 
 __all__ = [
     "DRAIN_REQUEST_MAX_AGE_SECONDS",
@@ -60,47 +68,120 @@ __all__ = [
     "write_drain_request",
 ]
 
-__version__: str = _native.__version__
-
-#: What a ``home`` argument may be: a ``str`` or any path-like object.
-HomeArg = Union[str, "os.PathLike[str]"]
-
-_log = logging.getLogger(__name__)
-
-_DRAIN_REQUEST_FILENAME: str = _native.MARKER_FILE_NAME
-
+# Bound by _load() from the native extension (see __getattr__), so that importing this
+# module does not load it.
+__version__: str
+_DRAIN_REQUEST_FILENAME: str
 #: How long a marker is honoured after its ``requested_at``, in seconds.
-DRAIN_REQUEST_MAX_AGE_SECONDS: float = _native.MAX_AGE_SECONDS
+DRAIN_REQUEST_MAX_AGE_SECONDS: float
+_native_loaded = False
+
+#: The logger, ``logging.getLogger(__name__)``: made when first needed (see _logger).
+_log: "logging.Logger"
 
 #: The ``requested_at`` values whose expiry was already logged (once per marker, not
 #: once per poll). Consulted at call time, so a test may clear or replace it.
-_expiry_logged_for: set[str] = set()
+_expiry_logged_for: "set[str]" = set()
 
 #: The same for unreadable markers, keyed by path and failure.
-_unreadable_logged_for: set[str] = set()
+_unreadable_logged_for: "set[str]" = set()
 
 # A process that meets endless distinct failures repeats itself rather than growing.
 _WARNINGS_REMEMBERED = 1024
 
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 _PID1_STAT_PATH = "/proc/1/stat"
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 
 
-def _read_proc(path: str) -> Optional[str]:
+def _load() -> None:
+    """Loads the native extension and binds what comes from it in this namespace:
+    the names a host may read (left alone if the host already set them) and the
+    native calls behind the reads (replacing the stand-ins below)."""
+    global _native_loaded
+    # Not ``from drain_control import _native``: that asks the package for the
+    # attribute first, which is this module's __getattr__, which would load it.
+    import drain_control._native
+
+    native = sys.modules["drain_control._native"]
+    namespace = globals()
+    namespace["_native"] = native
+    namespace.setdefault("__version__", native.__version__)
+    namespace.setdefault("_DRAIN_REQUEST_FILENAME", native.MARKER_FILE_NAME)
+    namespace.setdefault("DRAIN_REQUEST_MAX_AGE_SECONDS", native.MAX_AGE_SECONDS)
+    namespace.setdefault("Classification", native.Classification)
+    for name, read in _READERS.items():
+        namespace[name] = native.Poller(
+            namespace, _own_drain_request_path, native.MAX_AGE_SECONDS, read
+        )
+    _native_loaded = True
+
+
+# The native reads behind drain_requested, drain_notification_suppressed,
+# read_drain_request and _active_drain_body: ``_active_of[home]`` is the answer of
+# drain_requested(home=home), and so on (a subscript, not a call: see Poller in
+# src/python.rs). Each looks up, at every read, the names a host may patch
+# (current_instantiation_epoch, drain_request_path, DRAIN_REQUEST_MAX_AGE_SECONDS,
+# _log_warning) in this namespace, and resolves the marker path itself while
+# drain_request_path is this module's own. Until the first read loads the native
+# extension, stand-ins hold their places.
+_READERS = {
+    "_active_of": "active",
+    "_suppressed_of": "suppressed",
+    "_body_of": "read",
+    "_active_body_of": "active_body",
+}
+
+
+class _NotLoaded:
+    """Stands in for a native reader: the first read loads the native extension, which
+    replaces every stand-in (see _load), and hands over to it."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getitem__(self, home: "Optional[HomeArg]") -> "Any":
+        _load()
+        return globals()[self._name][home]
+
+
+if TYPE_CHECKING:
+    _active_of: "_native.Poller[bool]"
+    _suppressed_of: "_native.Poller[bool]"
+    _body_of: "_native.Poller[Optional[dict[str, Any]]]"
+    _active_body_of: "_native.Poller[Optional[dict[str, Any]]]"
+else:
+    _active_of = _NotLoaded("_active_of")
+    _suppressed_of = _NotLoaded("_suppressed_of")
+    _body_of = _NotLoaded("_body_of")
+    _active_body_of = _NotLoaded("_active_body_of")
+
+
+def _read_proc(path: str) -> "Optional[str]":
     """The text of a ``/proc`` file through ``Path.read_text`` (patchable), or ``None``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        path_class = globals().get("Path")
+        if path_class is None and "pathlib" in sys.modules:
+            path_class = _lazy_attribute("Path")
+        if path_class is None:
+            # pathlib was never imported, so nobody can have patched Path.read_text:
+            # read the file as Path.read_text would, without importing pathlib.
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        else:
+            text = path_class(path).read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
     return text if isinstance(text, str) else None
 
 
-def _boot_time() -> Optional[float]:
+def _boot_time() -> "Optional[float]":
     """The kernel boot time on macOS: ``psutil.boot_time()``, imported only when asked."""
     if sys.platform != "darwin":
         return None
+    import importlib
+
     try:
         psutil = importlib.import_module("psutil")
     except ImportError:
@@ -119,36 +200,62 @@ def current_instantiation_epoch() -> str:
     in whole seconds on macOS. Memoised: constant for the life of the process
     (``current_instantiation_epoch.cache_clear()`` recomputes it).
     """
+    if not _native_loaded:
+        _load()
     return _native.compose_epoch(
         _read_proc(_BOOT_ID_PATH), _read_proc(_PID1_STAT_PATH), _boot_time
     )
 
 
-def drain_request_path(home: Optional[HomeArg] = None) -> Path:
+def drain_request_path(home: "Optional[HomeArg]" = None) -> "Path":
     """Absolute path to the drain-request marker, respecting ``HERMES_HOME``.
 
     ``home`` when given, else ``$HERMES_HOME`` (whitespace stripped), else
     ``~/.hermes``; resolved at every call.
     """
+    if not _native_loaded:
+        _load()
     return _native.marker_path(home, os.environ.get("HERMES_HOME"))
 
 
-_unpatched_drain_request_path = drain_request_path
+# The reads resolve the path natively while drain_request_path is still this one.
+_own_drain_request_path = drain_request_path
 
-# (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds), so a poll does no timedelta work
-# unless a host changed the maximum age.
-_max_age_memo: tuple[float, int] = (3600.0, 3_600_000_000)
+# (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds) for the last value a host set, so
+# that a poll does no timedelta work per call.
+_max_age_memo: "Optional[tuple[float, int]]" = None
 
 
 def _max_age_micros() -> int:
     global _max_age_memo
+    if not _native_loaded:
+        _load()
     seconds = DRAIN_REQUEST_MAX_AGE_SECONDS
-    if _max_age_memo[0] != seconds:
-        _max_age_memo = (seconds, timedelta(seconds=seconds) // _MICROSECOND)
-    return _max_age_memo[1]
+    if seconds is _native.MAX_AGE_SECONDS:
+        return _native.MAX_AGE_MICROS
+    memo = _max_age_memo
+    if memo is None or memo[0] != seconds:
+        from datetime import timedelta
+
+        micros = timedelta(seconds=seconds) // timedelta(microseconds=1)
+        memo = _max_age_memo = (seconds, micros)
+    return memo[1]
 
 
-def _log_warning(warning: Optional[_native.MarkerWarning], *, expiry: bool = True) -> None:
+def _logger() -> "logging.Logger":
+    """The module's logger, ``_log`` (which a host may replace), made on first use."""
+    try:
+        return _log
+    except NameError:
+        import logging
+
+        log = globals()["_log"] = logging.getLogger(__name__)
+        return log
+
+
+def _log_warning(
+    warning: "Optional[_native.MarkerWarning]", *, expiry: bool = True
+) -> None:
     """Logs a warning of the core once: expired markers once per ``requested_at``."""
     if warning is None:
         return
@@ -163,21 +270,23 @@ def _log_warning(warning: Optional[_native.MarkerWarning], *, expiry: bool = Tru
     if len(seen) >= _WARNINGS_REMEMBERED:
         seen.clear()
     seen.add(warning.key)
-    _log.warning("%s", warning.message)
+    _logger().warning("%s", warning.message)
 
 
 def write_drain_request(
     *,
     principal: str = "drain-control",
     suppress_notification: bool = False,
-    home: Optional[HomeArg] = None,
-) -> dict[str, Any]:
+    home: "Optional[HomeArg]" = None,
+) -> "dict[str, Any]":
     """Write the begin-drain marker (or keep a drain alive). Returns the payload written.
 
     Atomic and crash-safe; stamped with :func:`current_instantiation_epoch` and the
     current UTC time. Raises ``OSError`` (with ``errno`` and ``filename``) on failure,
     leaving the previous marker, or its absence, untouched.
     """
+    if not _native_loaded:
+        _load()
     return _native.write_marker(
         drain_request_path(home),
         principal,
@@ -186,119 +295,105 @@ def write_drain_request(
     )
 
 
-def clear_drain_request(*, home: Optional[HomeArg] = None) -> bool:
+def clear_drain_request(*, home: "Optional[HomeArg]" = None) -> bool:
     """Remove the drain marker (cancel-drain). Returns True if one existed.
 
     A missing file is not an error; any other failure is logged and returns False.
     """
+    if not _native_loaded:
+        _load()
     path = drain_request_path(home)
     try:
         return _native.remove_marker(path)
     except OSError as e:
         # %r: a path is quoted with its control characters escaped (no log injection).
-        _log.warning("drain-control: failed to remove %r: %s", str(path), e)
+        _logger().warning("drain-control: failed to remove %r: %s", str(path), e)
         return False
 
 
-def read_drain_request(*, home: Optional[HomeArg] = None) -> Optional[dict[str, Any]]:
+def read_drain_request(*, home: "Optional[HomeArg]" = None) -> "Optional[dict[str, Any]]":
     """Return the marker payload, ``{}`` if present but contentless, ``None`` if absent.
 
     Never raises: an unreadable marker (a folder, a FIFO, no permission...) reads as
     absent, with a warning logged once.
     """
-    classification, warning = _native.inspect(
-        drain_request_path(home), "", _max_age_micros()
-    )
-    _log_warning(warning, expiry=False)
-    read: Optional[dict[str, Any]] = classification.read
-    return read
+    return _body_of[home]
 
 
-def _active_drain_body(*, home: Optional[HomeArg] = None) -> Optional[dict[str, Any]]:
+def _active_drain_body(*, home: "Optional[HomeArg]" = None) -> "Optional[dict[str, Any]]":
     """The marker's body if it asks for a drain now (``{}`` if contentless), else None."""
-    classification, warning = _native.inspect(
-        drain_request_path(home), current_instantiation_epoch(), _max_age_micros()
-    )
-    _log_warning(warning)
-    if not classification.active:
-        return None
-    body: Optional[dict[str, Any]] = classification.read
-    return body
+    return _active_body_of[home]
 
 
-def drain_requested(*, home: Optional[HomeArg] = None) -> bool:
+def drain_requested(*, home: "Optional[HomeArg]" = None) -> bool:
     """True iff a begin-drain marker for THIS instantiation is present and not expired.
 
     A marker from another instantiation (it survived a restart on a durable volume)
     or older than ``DRAIN_REQUEST_MAX_AGE_SECONDS`` is ignored; a corrupt marker, one
     without an epoch, or an unknown current epoch still reads as drain-active.
     """
-    active, _suppressed, warning = _poll(home)
-    _log_warning(warning)
-    return active
+    return _active_of[home]
 
 
-def drain_notification_suppressed(*, home: Optional[HomeArg] = None) -> bool:
+def drain_notification_suppressed(*, home: "Optional[HomeArg]" = None) -> bool:
     """True iff an active drain asks the gateway to skip its "shutting down" notice."""
-    _active, suppressed, warning = _poll(home)
-    _log_warning(warning)
-    return suppressed
+    return _suppressed_of[home]
 
 
-def _poll(home: Optional[HomeArg]) -> tuple[bool, bool, Optional[_native.MarkerWarning]]:
-    """One read of the marker, judged now: ``(active, suppressed, warning)``."""
-    epoch = current_instantiation_epoch()
-    if drain_request_path is _unpatched_drain_request_path:
-        # The path is resolved natively, skipping a pathlib.Path per poll.
-        return _native.poll_home(home, epoch, _max_age_micros())
-    # A host patched drain_request_path: honour it.
-    return _native.poll(drain_request_path(home), epoch, _max_age_micros())
-
-
-def _json_stand_in(value: object) -> Optional[str]:
+def _json_stand_in(value: object) -> "Optional[str]":
     """A JSON stand-in for a value ``json`` cannot write, with the same truthiness."""
     return repr(value) if value else None
 
 
-def _judge(body: dict[str, Any]) -> Classification:
+def _judge(body: "dict[str, Any]") -> "Classification":
     """The core's verdict on a body the caller already holds, judged now.
 
     The body goes to the core's classifier as JSON, so the rules are applied exactly
     as to a marker on disk.
     """
+    import json
+
+    if not _native_loaded:
+        _load()
     raw = json.dumps(body, default=_json_stand_in, skipkeys=True).encode("utf-8")
     return _native.classify(raw, current_instantiation_epoch(), None, _max_age_micros())
 
 
-def _marker_epoch_is_stale(body: dict[str, Any]) -> bool:
+def _marker_epoch_is_stale(body: "dict[str, Any]") -> bool:
     """True iff ``body``'s epoch is a *definite* mismatch with this instantiation."""
     return _judge(body).epoch_stale
 
 
-def _marker_is_expired(body: dict[str, Any]) -> bool:
+def _marker_is_expired(body: "dict[str, Any]") -> bool:
     """True iff ``body``'s ``requested_at`` is more than the maximum age ago."""
     return _judge(body).expired
 
 
-def _marker_is_stale(body: dict[str, Any]) -> bool:
+def _marker_is_stale(body: "dict[str, Any]") -> bool:
     """True iff ``body`` must be ignored: from another instantiation, or expired."""
     verdict = _judge(body)
     return verdict.epoch_stale or verdict.expired
 
 
-def _unix_micros(now: datetime) -> int:
+def _unix_micros(now: "datetime") -> int:
+    from datetime import datetime, timedelta, timezone
+
     if now.tzinfo is None or now.utcoffset() is None:
         now = now.replace(tzinfo=timezone.utc)
-    return (now - _UNIX_EPOCH) // _MICROSECOND
+    return (now - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
-def classify_marker(raw: bytes, *, current_epoch: str, now: datetime) -> Classification:
+def classify_marker(
+    raw: bytes, *, current_epoch: str, now: "datetime"
+) -> "Classification":
     """Classify marker bytes against an epoch and a clock reading (a naive ``now`` is
     UTC), without touching the disk.
 
     The result has ``read`` (``{}`` if contentless, else the object), ``present``,
     ``active``, ``suppressed``, ``epoch_stale`` and ``expired``.
     """
+    if not _native_loaded:
+        _load()
     return _native.classify(
         bytes(raw), current_epoch, _unix_micros(now), _max_age_micros()
     )
@@ -306,11 +401,11 @@ def classify_marker(raw: bytes, *, current_epoch: str, now: datetime) -> Classif
 
 def watch(
     *,
-    home: Optional[HomeArg] = None,
+    home: "Optional[HomeArg]" = None,
     fallback_interval: float = 1.0,
     every_change: bool = False,
-    _max_age_seconds: Optional[float] = None,
-) -> DrainWatcher:
+    _max_age_seconds: "Optional[float]" = None,
+) -> "DrainWatcher":
     """Watch a home's drain state and report each change as it happens.
 
     Returns a :class:`DrainWatcher`: iterate it (``for change in w``, or
@@ -331,10 +426,15 @@ def watch(
     ``_max_age_seconds`` is for tests only: a short maximum age, so that a test can
     watch a marker expire without waiting an hour. Never use it in production.
     """
+    if not _native_loaded:
+        _load()
     if _max_age_seconds is None:
         max_age_micros = _max_age_micros()
     else:
-        max_age_micros = timedelta(seconds=_max_age_seconds) // _MICROSECOND
+        from datetime import timedelta
+
+        max_age = timedelta(seconds=_max_age_seconds)
+        max_age_micros = max_age // timedelta(microseconds=1)
     from drain_control._watch import DrainWatcher
 
     native = _native.Watcher(
@@ -347,20 +447,79 @@ def watch(
     return DrainWatcher(native, _log_warning)
 
 
+# The names bound on first read, by __getattr__ (PEP 562). The watcher's types come
+# from their own module, which imports asyncio's friends: most of the import cost.
 _WATCH_NAMES = frozenset({"Change", "DrainWatcher", "State"})
+# What the module loaded from the native extension, bound by _load().
+_NATIVE_NAMES = frozenset(
+    {
+        "__version__",
+        "_DRAIN_REQUEST_FILENAME",
+        "DRAIN_REQUEST_MAX_AGE_SECONDS",
+        "Classification",
+        "_native",
+    }
+)
+# The standard library's names this module offered since the original: a host may read
+# or patch them (monkeypatch.setattr needs the attribute to exist).
+_STDLIB_NAMES = {
+    "Path": ("pathlib", "Path"),
+    "json": ("json", ""),
+    "logging": ("logging", ""),
+    "importlib": ("importlib", ""),
+    "datetime": ("datetime", "datetime"),
+    "timedelta": ("datetime", "timedelta"),
+    "timezone": ("datetime", "timezone"),
+    "ModuleType": ("types", "ModuleType"),
+    "Any": ("typing", "Any"),
+    "Optional": ("typing", "Optional"),
+    "Union": ("typing", "Union"),
+}
 
 
-def __getattr__(name: str) -> Any:
-    """The watcher's types, imported on first use: a gateway that only polls should not
-    pay for asyncio and dataclasses at import time (they are most of the import cost)."""
-    if name in _WATCH_NAMES:
+def _lazy_attribute(name: str) -> "Any":
+    """Binds ``name`` in this namespace (see __getattr__) and returns it."""
+    namespace = globals()
+    if name in _NATIVE_NAMES:
+        if not _native_loaded:
+            _load()
+        if name in namespace:
+            return namespace[name]
+    elif name in _STDLIB_NAMES:
+        module_name, attribute = _STDLIB_NAMES[name]
+        __import__(module_name)
+        value = sys.modules[module_name]
+        if attribute:
+            value = getattr(value, attribute)
+        namespace[name] = value
+        return value
+    elif name == "_log":
+        return _logger()
+    elif name == "HomeArg":
+        from typing import Union
+
+        namespace[name] = Union[str, "os.PathLike[str]"]
+        return namespace[name]
+    elif name in _WATCH_NAMES:
         from drain_control import _watch
 
         return getattr(_watch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def install_as(name: str) -> ModuleType:
+def __getattr__(name: str) -> "Any":
+    """The names this module binds on first use: importing it loads neither the native
+    extension nor json, logging, pathlib, datetime, typing or asyncio (the watcher's
+    types), which were most of its import time."""
+    return _lazy_attribute(name)
+
+
+def __dir__() -> "list[str]":
+    lazy = _WATCH_NAMES | _NATIVE_NAMES | set(_STDLIB_NAMES) | {"_log", "HomeArg"}
+    return sorted(set(globals()) | lazy)
+
+
+def install_as(name: str) -> "ModuleType":
     """Install this module under a host's module name and return it.
 
     The one-line shim ``from drain_control import install_as; install_as(__name__)``
@@ -371,6 +530,8 @@ def install_as(name: str) -> ModuleType:
     through ``logging.getLogger(name)``. It is put in ``sys.modules[name]`` and, when
     the parent package is imported, set as its attribute.
     """
+    import importlib.util
+
     if not name or name == "drain_control" or name.startswith("drain_control."):
         raise ValueError(f"cannot install drain_control as {name!r}")
     source = __file__
@@ -395,3 +556,10 @@ def install_as(name: str) -> ModuleType:
     if parent is not None:
         setattr(parent, child, module)
     return module
+
+
+# A reload runs this body again in the same namespace: forget what the last run bound
+# on first use, as a fresh import starts without it.
+for _name in set(_NATIVE_NAMES) | set(_STDLIB_NAMES) | {"_log", "HomeArg"}:
+    globals().pop(_name, None)
+del _name

@@ -6,7 +6,7 @@ Not a public API: use the ``drain_control`` module.
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, Literal, Optional, Union, final
+from typing import Any, Final, Generic, Literal, Optional, TypeVar, Union, final, overload
 
 __all__ = [
     "MARKER_FILE_NAME",
@@ -18,14 +18,12 @@ __all__ = [
     "Change",
     "Classification",
     "MarkerWarning",
+    "Poller",
     "Watcher",
     "classify",
     "compose_epoch",
-    "inspect",
     "kernel_boot_time",
     "marker_path",
-    "poll",
-    "poll_home",
     "remove_marker",
     "write_marker",
 ]
@@ -118,6 +116,31 @@ class Watcher:
     @property
     def home(self) -> Path: ...
 
+_T = TypeVar("_T")
+
+@final
+class Poller(Generic[_T]):
+    """One read of a drop-in module, ``poller[home]``, looking up the names a host may
+    patch in ``namespace`` (the module's ``globals()``) at every read."""
+
+    @overload
+    def __new__(
+        cls,
+        namespace: dict[str, Any],
+        drain_request_path: Callable[..., Any],
+        max_age_seconds: object,
+        read: Literal["active", "suppressed"],
+    ) -> Poller[bool]: ...
+    @overload
+    def __new__(
+        cls,
+        namespace: dict[str, Any],
+        drain_request_path: Callable[..., Any],
+        max_age_seconds: object,
+        read: Literal["read", "active_body"],
+    ) -> Poller[Optional[dict[str, Any]]]: ...
+    def __getitem__(self, home: Optional[_PathArg], /) -> _T: ...
+
 def marker_path(home: Optional[_PathArg], hermes_home: Optional[str]) -> Path: ...
 def compose_epoch(
     boot_id: Optional[str],
@@ -131,15 +154,6 @@ def classify(
     now_micros: Optional[int] = None,
     max_age_micros: int = ...,
 ) -> Classification: ...
-def inspect(
-    path: _PathArg, current_epoch: str, max_age_micros: int = ...
-) -> tuple[Classification, Optional[MarkerWarning]]: ...
-def poll(
-    path: _PathArg, current_epoch: str, max_age_micros: int = ...
-) -> tuple[bool, bool, Optional[MarkerWarning]]: ...
-def poll_home(
-    home: Optional[_PathArg], current_epoch: str, max_age_micros: int = ...
-) -> tuple[bool, bool, Optional[MarkerWarning]]: ...
 def write_marker(
     path: _PathArg, principal: str, suppress_notification: bool, epoch: str
 ) -> dict[str, Any]: ...
