@@ -157,7 +157,16 @@ pub struct Inspection {
 
 /// Reads the marker at `path` and judges it in `context`, without logging.
 pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
-    let (read, unreadable) = match fsio::read_marker(path) {
+    inspect_read(path, fsio::read_marker(path), context)
+}
+
+/// [`inspect`] in two halves, for a binding that reads without its interpreter's lock
+/// and judges with it: `raw` is what [`fsio::read_marker`] read at `path`. Python's
+/// binding asks the host's `current_instantiation_epoch` only once it knows there is a
+/// marker to judge, as the original did; an absent or unreadable marker consults no
+/// part of `context`.
+pub fn inspect_read(path: &Path, raw: RawMarker, context: &Context<'_>) -> Inspection {
+    let (read, unreadable) = match raw {
         RawMarker::Absent => (Read::Absent, None),
         RawMarker::Unreadable(error) => (Read::Absent, Some(error)),
         RawMarker::TooLarge => (Read::Contentless, None),
@@ -174,6 +183,22 @@ pub fn inspect(path: &Path, context: &Context<'_>) -> Inspection {
     Inspection {
         classified,
         warning,
+    }
+}
+
+/// [`inspect_read`] without building the body (see [`inspect_verdict`]).
+pub fn inspect_verdict_read(
+    path: &Path,
+    raw: RawMarker,
+    context: &Context<'_>,
+) -> (Verdict, Option<Warning>) {
+    match raw {
+        RawMarker::Absent => (Verdict::default(), None),
+        RawMarker::Unreadable(error) => {
+            (Verdict::default(), Some(unreadable_warning(path, &error)))
+        }
+        RawMarker::TooLarge => poll_bytes(path, None, context),
+        RawMarker::Bytes(bytes) => poll_bytes(path, Some(&bytes), context),
     }
 }
 

@@ -24,6 +24,7 @@ use pyo3::{PyTraverseError, intern};
 use rustix::fd::{AsRawFd, RawFd};
 use serde_json::Value;
 
+use crate::fsio::RawMarker;
 use crate::{
     Body, Classified, Context, Error, MARKER_FILE_NAME, MAX_AGE_MICROS, MAX_AGE_SECONDS, Payload,
     Read, Timestamp, Verdict, Warning, epoch, fsio, home, watch,
@@ -302,15 +303,9 @@ impl Poller {
     }
 
     /// Gathers a read's inputs from the module's namespace, in the order the Python
-    /// functions did: the epoch, the path, the maximum age.
+    /// functions did: the path and the maximum age; the epoch only later, once there
+    /// is a marker to judge (see [`Poller::epoch`]).
     fn inputs(&self, py: Python<'_>, home: &Bound<'_, PyAny>) -> PyResult<Inputs> {
-        let epoch = match self.read {
-            ReadKind::Read => None,
-            _ => Some(
-                self.lookup(py, intern!(py, "current_instantiation_epoch"))?
-                    .call0()?,
-            ),
-        };
         let path_fn = self.lookup(py, intern!(py, "drain_request_path"))?;
         let patched_path = if path_fn.is(&self.own_path_fn) {
             None
@@ -327,23 +322,9 @@ impl Poller {
                 .call0()?
                 .extract::<i64>()?
         };
-        // The kept conversions, looked up under one lock (a poll takes it once).
-        let (kept_epoch, kept_path) = {
-            let last = self.last();
-            let kept_epoch = match (&epoch, &last.epoch) {
-                (Some(epoch), Some((object, text))) if object.is(epoch) => Some(text.clone()),
-                _ => None,
-            };
-            let kept_path = match (&patched_path, &last.home) {
-                (None, Some((object, path))) if object.is(home) => Some(path.clone()),
-                _ => None,
-            };
-            (kept_epoch, kept_path)
-        };
-        let epoch = match (kept_epoch, epoch) {
-            (Some(text), _) => Some(text),
-            (None, Some(epoch)) => Some(self.convert_epoch(&epoch)?),
-            (None, None) => None,
+        let kept_path = match (&patched_path, &self.last().home) {
+            (None, Some((object, path))) if object.is(home) => Some(path.clone()),
+            _ => None,
         };
         let path = match (kept_path, patched_path) {
             (Some(path), _) => MarkerPath::Kept(path),
@@ -352,9 +333,32 @@ impl Poller {
         };
         Ok(Inputs {
             path,
-            epoch,
+            epoch: None,
             max_age_micros,
         })
+    }
+
+    /// The current epoch for judging a marker that `raw` found there: the module's
+    /// `current_instantiation_epoch()`, called only then, as the original called it
+    /// only for a marker it could read (`None`, no epoch check, for `read_drain_request`,
+    /// which judges none, and for an absent or unreadable marker).
+    fn epoch(&self, py: Python<'_>, raw: &RawMarker) -> PyResult<Option<Arc<str>>> {
+        let judged = !matches!(self.read, ReadKind::Read)
+            && !matches!(raw, RawMarker::Absent | RawMarker::Unreadable(_));
+        if !judged {
+            return Ok(None);
+        }
+        let epoch = self
+            .lookup(py, intern!(py, "current_instantiation_epoch"))?
+            .call0()?;
+        let kept = match &self.last().epoch {
+            Some((object, text)) if object.is(&epoch) => Some(text.clone()),
+            _ => None,
+        };
+        match kept {
+            Some(text) => Ok(Some(text)),
+            None => self.convert_epoch(&epoch).map(Some),
+        }
     }
 
     /// The epoch's text: a `str` is required, as before (`TypeError` otherwise).
@@ -468,11 +472,13 @@ impl Poller {
         py: Python<'py>,
         home: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inputs = self.inputs(py, home)?;
+        let mut inputs = self.inputs(py, home)?;
+        let raw = py.detach(|| fsio::read_marker(&inputs.path));
+        inputs.epoch = self.epoch(py, &raw)?;
         if let ReadKind::Active | ReadKind::Suppressed = self.read {
             // The verdict alone: no body is built.
             let (verdict, warning) =
-                py.detach(|| crate::inspect_verdict(&inputs.path, &inputs.context()));
+                crate::inspect_verdict_read(&inputs.path, raw, &inputs.context());
             self.log_warning(py, warning)?;
             let answer = match self.read {
                 ReadKind::Active => verdict.active,
@@ -480,7 +486,7 @@ impl Poller {
             };
             return Ok(PyBool::new(py, answer).to_owned().into_any());
         }
-        let inspection = py.detach(|| crate::inspect(&inputs.path, &inputs.context()));
+        let inspection = crate::inspect_read(&inputs.path, raw, &inputs.context());
         self.log_warning(py, inspection.warning)?;
         let classified = inspection.classified;
         if let ReadKind::ActiveBody = self.read

@@ -939,3 +939,63 @@ fn an_existing_markers_special_mode_bits_are_kept_too() {
         assert_eq!(mode_of(&marker), mode, "mode {mode:o} kept");
     }
 }
+
+#[test]
+fn judging_a_marker_read_beforehand_is_judging_it_in_one_go() {
+    // `inspect_read` and `inspect_verdict_read` serve a binding that reads without its
+    // interpreter's lock and judges with it: the same outcome as one call.
+    let context = Context::new(
+        "boot-a:1",
+        Timestamp::parse("2026-11-27T12:30:00+00:00").unwrap(),
+    );
+    let marker = |body: &str| body.to_owned().into_bytes();
+    let cases: Vec<(&str, Option<Vec<u8>>)> = vec![
+        ("absent", None),
+        (
+            "active",
+            Some(marker(
+                r#"{"epoch": "boot-a:1", "requested_at": "2026-11-27T12:00:00+00:00", "suppress_notification": true}"#,
+            )),
+        ),
+        ("stale", Some(marker(r#"{"epoch": "boot-b:1"}"#))),
+        (
+            "expired",
+            Some(marker(r#"{"requested_at": "2026-11-27T10:00:00+00:00"}"#)),
+        ),
+        ("contentless", Some(Vec::new())),
+        (
+            "too large",
+            Some(vec![b' '; drain_control::marker::MAX_MARKER_BYTES + 1]),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let home = existing_home();
+        let path = marker_in(home.path());
+        if let Some(bytes) = &bytes {
+            fs::write(&path, bytes).unwrap();
+        }
+        let raw = || drain_control::fsio::read_marker(&path);
+        assert_eq!(
+            drain_control::inspect_read(&path, raw(), &context),
+            inspect(&path, &context),
+            "{name}"
+        );
+        assert_eq!(
+            drain_control::inspect_verdict_read(&path, raw(), &context),
+            inspect_verdict(&path, &context),
+            "{name}"
+        );
+    }
+    let home = existing_home();
+    fs::create_dir(marker_in(home.path())).unwrap();
+    let path = marker_in(home.path());
+    let (verdict, warning) = drain_control::inspect_verdict_read(
+        &path,
+        drain_control::fsio::read_marker(&path),
+        &context,
+    );
+    assert!(
+        !verdict.present && warning.is_some(),
+        "a folder: absent, with a warning"
+    );
+}

@@ -140,8 +140,11 @@ def test_a_reload_forgets_a_patched_max_age(host_module: ModuleType) -> None:
     assert reloaded.DRAIN_REQUEST_MAX_AGE_SECONDS == 3600.0
 
 
-def test_a_deleted_patch_point_raises_name_error(dc: ModuleType, home: Path) -> None:
-    # As a global lookup in the original's functions would.
+def test_a_deleted_patch_point_raises_name_error(
+    dc: ModuleType, home: Path, put_marker: PutMarker
+) -> None:
+    # As a global lookup in the original's functions would, once there is a marker.
+    put_marker(home, {"epoch": "boot-a:1"})
     epoch = dc.current_instantiation_epoch
     del dc.current_instantiation_epoch
     try:
@@ -152,11 +155,31 @@ def test_a_deleted_patch_point_raises_name_error(dc: ModuleType, home: Path) -> 
 
 
 def test_an_epoch_that_is_not_a_string_raises_type_error(
-    dc: ModuleType, home: Path, monkeypatch: pytest.MonkeyPatch
+    dc: ModuleType, home: Path, monkeypatch: pytest.MonkeyPatch, put_marker: PutMarker
 ) -> None:
+    put_marker(home, {"epoch": "boot-a:1"})
     monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: 123)
     with pytest.raises(TypeError):
         dc.drain_requested(home=home)
+
+
+def test_the_epoch_is_asked_only_when_there_is_a_marker_to_judge(
+    dc: ModuleType, home: Path, monkeypatch: pytest.MonkeyPatch, put_marker: PutMarker
+) -> None:
+    # The original reads the marker first and consults the epoch only for a marker it
+    # could read; an absent marker, or a folder at the marker path, needs none.
+    calls = []
+    monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: calls.append(1) or "boot-a:1")
+    assert not dc.drain_requested(home=home)
+    assert not dc.drain_notification_suppressed(home=home)
+    assert dc._active_drain_body(home=home) is None
+    (home / ".drain_request.json").mkdir(parents=True)
+    assert not dc.drain_requested(home=home)
+    assert calls == []
+    (home / ".drain_request.json").rmdir()
+    put_marker(home, {"epoch": "boot-a:1"})
+    assert dc.drain_requested(home=home)
+    assert calls == [1]
 
 
 def test_an_epoch_patched_between_polls_is_seen(
