@@ -347,7 +347,9 @@ class Bench:
             row(f"{case}: floor (C program: syscalls only)", f"floor/{case}")
             for lang, label in [("c", "C (static lib)"), ("rust", "Rust (criterion)"),
                                 ("go", "Go (testing.B)")]:
-                row(f"{case}: {label}", f"{lang}/{case}", f"{lang}/ratio:{case}")
+                cgo = self.med(f"{lang}/ratio-cgo:{case}") if lang == "go" else None
+                row(f"{case}: {label}", f"{lang}/{case}", f"{lang}/ratio:{case}",
+                    f"{cgo:.2f}x the floor called through cgo once per poll" if cgo else "")
             row(f"{case}: Python, ours", f"py/ours:{case}", f"py/ratio-ours:{case}")
             sp = self.med(f"py/speedup:{case}")
             row(f"{case}: Python, original", f"py/orig:{case}", f"py/ratio-orig:{case}",

@@ -5,7 +5,8 @@
 //	gopoll BUDGET_MS REPS NAME=DIR...
 //
 // prints "NAME ns", "floor:NAME ns" and "ratio:NAME r" for each case (medians over
-// rounds; r is the median of the ratio within a round).
+// rounds; r is the median of the ratio within a round), and "ratio-cgo:NAME r", the
+// ratio to the floor called through one cgo call per poll.
 package main
 
 // #include <stdlib.h>
@@ -70,6 +71,19 @@ func main() {
 			n *= 2
 		}
 	}
+	// The floor again, one cgo call per poll: what any Go caller of a C library pays
+	// before the library does anything (the transition around a call that makes
+	// system calls), shown beside the ratio to the floor looped in C.
+	floorCgo := func(dir string) float64 {
+		marker := C.CString(dir + "/.drain_request.json")
+		defer C.free(unsafe.Pointer(marker))
+		result := testing.Benchmark(func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				C.drain_floor_poll_ns(marker, 1)
+			}
+		})
+		return float64(result.T.Nanoseconds()) / float64(result.N)
+	}
 	median := func(values []float64) float64 {
 		sort.Float64s(values)
 		return values[len(values)/2]
@@ -77,6 +91,7 @@ func main() {
 	mine := make([][]float64, len(cases))
 	floors := make([][]float64, len(cases))
 	ratios := make([][]float64, len(cases))
+	cgoRatios := make([][]float64, len(cases))
 	for _, c := range cases { // warm-up
 		floor(c.dir)
 		bench(c.dir)
@@ -88,10 +103,12 @@ func main() {
 			floors[i] = append(floors[i], f)
 			mine[i] = append(mine[i], m)
 			ratios[i] = append(ratios[i], m/f)
+			cgoRatios[i] = append(cgoRatios[i], m/floorCgo(c.dir))
 		}
 	}
 	for i, c := range cases {
-		fmt.Printf("%s %.1f\nfloor:%s %.1f\nratio:%s %.4f\n", c.name, median(mine[i]),
-			c.name, median(floors[i]), c.name, median(ratios[i]))
+		fmt.Printf("%s %.1f\nfloor:%s %.1f\nratio:%s %.4f\nratio-cgo:%s %.4f\n", c.name,
+			median(mine[i]), c.name, median(floors[i]), c.name, median(ratios[i]),
+			c.name, median(cgoRatios[i]))
 	}
 }
