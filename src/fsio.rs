@@ -409,7 +409,8 @@ fn sweep_leftovers_now_and_then(folder: &Path, slotted: bool) {
 /// often, and removes nothing it should keep.
 pub const LISTED_FOLDER_BYTES: u64 = 32 * 1024;
 
-/// Removes the slot temp files in `folder` that are leftovers (see [`is_leftover`]).
+/// Removes the slot temp files in `folder` that are leftovers: regular files last
+/// modified more than [`TEMP_MAX_AGE`] before `now`.
 pub fn sweep_slots(folder: &Path, now: SystemTime) -> usize {
     (0..TEMP_SLOTS)
         .map(|slot| folder.join(format!("{TEMP_PREFIX}{slot}{TEMP_SUFFIX}")))
@@ -421,7 +422,7 @@ pub fn sweep_slots(folder: &Path, now: SystemTime) -> usize {
 }
 
 /// Lists `folder` and removes every temp file of this library's pattern, slot or
-/// random, that is a leftover (see [`is_leftover`]). Failures are ignored: a sweep is
+/// random, that is a leftover (as in [`sweep_slots`]). Failures are ignored: a sweep is
 /// housekeeping.
 pub fn sweep_leftovers(folder: &Path, now: SystemTime) -> usize {
     let Ok(entries) = fs::read_dir(folder) else {
