@@ -200,8 +200,9 @@ fn classify(
 /// `poller[home]` hands `home` over as it is: about 0.1 µs less per poll here.
 ///
 /// Every read looks up in the module's namespace, at call time, the names its host may
-/// patch, as the Python functions did: `current_instantiation_epoch` (called, except
-/// by `read_drain_request`, which judges no epoch), `drain_request_path` (called,
+/// patch, as the Python functions did: `current_instantiation_epoch` (called once the
+/// marker is read and there to judge, as the original did; never by
+/// `read_drain_request`, which judges no epoch), `drain_request_path` (called,
 /// unless it is still the module's own function, whose path is then resolved here
 /// without building a `pathlib.Path`), `DRAIN_REQUEST_MAX_AGE_SECONDS` (converted by the
 /// module's `_max_age_micros`, unless it is still the core's own value), and, when the
