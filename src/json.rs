@@ -172,9 +172,9 @@ impl<'a> Flat<'a> {
     }
 }
 
-/// The index of the first `"`, `\\` or control character in `bytes`, eight bytes at
-/// a time (the classic "has a zero byte" bit trick; the flag of the lowest matching
-/// byte is always exact, only flags above a true match can be false).
+/// The index of the first quote, backslash or control character in `bytes`, eight
+/// bytes at a time (the classic "has a zero byte" bit trick; the flag of the lowest
+/// matching byte is always exact, only flags above a true match can be false).
 fn string_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
