@@ -302,9 +302,9 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
 fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), Error> {
     let slots = (0..TEMP_SLOTS).map(|slot| (slot.to_string(), true));
     let random = (0..16).map(|_| (random_suffix(), false));
-    let mut last_path = folder.join(format!("{TEMP_PREFIX}{TEMP_SUFFIX}"));
+    let mut last_path = temp_path(folder, "");
     for (name, slotted) in slots.chain(random) {
-        let path = folder.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
+        let path = temp_path(folder, &name);
         match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -319,6 +319,11 @@ fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), Error> {
     }
     let error = io::Error::from_raw_os_error(libc::EEXIST);
     Err(Error::new(Step::CreateTemp, &last_path, error))
+}
+
+/// The temp file `name` (a slot number or random digits) names in `folder`.
+fn temp_path(folder: &Path, name: impl std::fmt::Display) -> PathBuf {
+    folder.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
 }
 
 /// 16 lower-case hex digits from the OS's random source. Uniqueness is enforced by the
@@ -397,8 +402,8 @@ fn sweep_leftovers_now_and_then(folder: &Path, slotted: bool) {
     }
     let now = SystemTime::now();
     let found_leftovers = sweep_slots(folder, now) > 0;
-    let small = fs::metadata(folder).is_ok_and(|meta| meta.size() <= LISTED_FOLDER_BYTES);
-    if found_leftovers || !slotted || small {
+    let small = || fs::metadata(folder).is_ok_and(|meta| meta.size() <= LISTED_FOLDER_BYTES);
+    if found_leftovers || !slotted || small() {
         sweep_leftovers(folder, now);
     }
 }
@@ -413,7 +418,7 @@ pub const LISTED_FOLDER_BYTES: u64 = 32 * 1024;
 /// modified more than [`TEMP_MAX_AGE`] before `now`.
 pub fn sweep_slots(folder: &Path, now: SystemTime) -> usize {
     (0..TEMP_SLOTS)
-        .map(|slot| folder.join(format!("{TEMP_PREFIX}{slot}{TEMP_SUFFIX}")))
+        .map(|slot| temp_path(folder, slot))
         .filter(|path| {
             fs::symlink_metadata(path).is_ok_and(|meta| is_leftover(&meta, now))
                 && fs::remove_file(path).is_ok()
