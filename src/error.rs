@@ -1,4 +1,5 @@
-//! The error of a write or a clear: which step failed, on which path, and the OS error.
+//! The error of a write or a clear: which marker, which step failed, on which path, and
+//! the OS error.
 
 use std::fmt;
 use std::io;
@@ -8,6 +9,9 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Step {
+    /// Checking the payload before anything is written: it would not read back as the
+    /// same object (see [`crate::Payload::to_checked_bytes`]). Nothing was touched.
+    CheckPayload,
     /// Creating the home folder (or a parent).
     CreateHome,
     /// Following the symbolic link at the marker path.
@@ -29,37 +33,73 @@ pub enum Step {
 }
 
 impl Step {
-    fn describe(self) -> &'static str {
+    /// A stable name for programs (`drainctl --json`, Go's `PathError.Op`, C's
+    /// `drain_error.step`): `"create_temp"`, `"rename"`...
+    pub fn as_str(self) -> &'static str {
         match self {
-            Step::CreateHome => "create the home folder",
-            Step::FollowLink => "follow the marker link",
-            Step::CreateTemp => "create a temporary file",
-            Step::KeepMode => "keep the marker's mode on",
-            Step::WriteTemp => "write",
-            Step::SyncTemp => "flush",
-            Step::Rename => "rename the new marker into place at",
-            Step::SyncFolder => "flush the folder",
-            Step::Remove => "remove the marker",
+            Step::CheckPayload => "check_payload",
+            Step::CreateHome => "create_home",
+            Step::FollowLink => "follow_link",
+            Step::CreateTemp => "create_temp",
+            Step::KeepMode => "keep_mode",
+            Step::WriteTemp => "write_temp",
+            Step::SyncTemp => "sync_temp",
+            Step::Rename => "rename",
+            Step::SyncFolder => "sync_folder",
+            Step::Remove => "remove",
         }
+    }
+
+    /// What the step does, for people: "creating a temporary file".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Step::CheckPayload => "checking the payload",
+            Step::CreateHome => "creating the home folder",
+            Step::FollowLink => "following the marker's link",
+            Step::CreateTemp => "creating a temporary file",
+            Step::KeepMode => "keeping the marker's mode on the temporary file",
+            Step::WriteTemp => "writing the temporary file",
+            Step::SyncTemp => "flushing the temporary file",
+            Step::Rename => "renaming the new marker into place",
+            Step::SyncFolder => "flushing the folder",
+            Step::Remove => "removing the marker",
+        }
+    }
+
+    /// Whether a failure at this step leaves the old marker (or its absence) untouched:
+    /// every step before the rename. After it, the new marker is in place (a write) or
+    /// the marker is gone (a clear); only the folder flush failed.
+    pub fn leaves_marker_untouched(self) -> bool {
+        !matches!(self, Step::SyncFolder)
     }
 }
 
 /// A failed write or clear. The OS error is the first one that happened, never a
-/// later clean-up error, and the path is the one the failing call acted on.
+/// later clean-up error; [`Error::marker`] is the marker the caller named, and
+/// [`Error::path`] the path the failing call acted on (a temporary file, the folder).
 #[derive(Debug)]
 pub struct Error {
     step: Step,
+    marker: PathBuf,
     path: PathBuf,
     source: io::Error,
 }
 
 impl Error {
-    pub(crate) fn new(step: Step, path: &Path, source: io::Error) -> Self {
+    pub(crate) fn new(step: Step, marker: &Path, path: &Path, source: io::Error) -> Self {
         Error {
             step,
+            marker: marker.to_path_buf(),
             path: path.to_path_buf(),
             source,
         }
+    }
+
+    /// A payload refused before anything was written: `reason` names the argument and
+    /// the limit.
+    pub(crate) fn refused(marker: &Path, reason: String) -> Self {
+        let source = io::Error::new(io::ErrorKind::InvalidInput, reason);
+        Error::new(Step::CheckPayload, marker, marker, source)
     }
 
     /// The step that failed.
@@ -67,7 +107,12 @@ impl Error {
         self.step
     }
 
-    /// The path the failing call acted on.
+    /// The marker the write or clear was for.
+    pub fn marker(&self) -> &Path {
+        &self.marker
+    }
+
+    /// The path the failing call acted on: the marker, its folder, or a temporary file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -77,32 +122,55 @@ impl Error {
         self.source.raw_os_error()
     }
 
-    /// The kind of the underlying I/O error.
+    /// The kind of the underlying I/O error (`InvalidInput` for a refused payload).
     pub fn kind(&self) -> io::ErrorKind {
         self.source.kind()
+    }
+
+    /// Whether the payload was refused before anything was written (too large to be
+    /// read back): an error of the caller's arguments, not of the system.
+    pub fn is_refused_payload(&self) -> bool {
+        self.step == Step::CheckPayload
     }
 
     /// The underlying I/O error.
     pub fn io_error(&self) -> &io::Error {
         &self.source
     }
+
+    /// What failed, without the marker: "creating a temporary file
+    /// \"/h/..drain_request_0.tmp\": Permission denied (os error 13)".
+    pub fn detail(&self) -> String {
+        if self.step == Step::CheckPayload {
+            return self.source.to_string();
+        }
+        if self.path == self.marker {
+            format!("{}: {}", self.step.describe(), self.source)
+        } else {
+            format!("{} {:?}: {}", self.step.describe(), self.path, self.source)
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The path is quoted with escapes so that a hostile name cannot forge log lines.
-        write!(
-            f,
-            "cannot {} {:?}: {}",
-            self.step.describe(),
-            self.path,
-            self.source
-        )
+        // Paths are quoted with escapes so that a hostile name cannot forge log lines.
+        // The OS error is said here once; `source` skips it (as fs-err does), so that
+        // a printed chain does not repeat it.
+        write!(f, "drain marker {:?}: {}", self.marker, self.detail())
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        self.source.get_ref().and_then(|inner| inner.source())
+    }
+}
+
+impl From<Error> for io::Error {
+    /// An `io::Error` of the same kind whose message says it all, holding this error
+    /// (`get_ref` and `downcast` give it back, with its errno).
+    fn from(error: Error) -> Self {
+        io::Error::new(error.kind(), error)
     }
 }

@@ -3,21 +3,16 @@
 //! A gateway asks "am I draining?" on every poll; building the whole JSON tree for
 //! that allocates for every key and value. This reads the same bytes through the same
 //! strict parser as [`crate::Read::from_bytes`] (see `json`), but keeps only the four
-//! fields the contract consults, and borrows their text from the marker bytes. Every
-//! value still goes through `deserialize_any`, so what the full reading rejects
-//! (`1e400` in a field nobody reads, say) is rejected here too; tests hold the two
-//! readings equal.
+//! fields the contract consults, and borrows their text from the marker bytes. The
+//! shape every writer makes is read by `json::flat_object`; anything else goes through
+//! the full reading itself, so the two cannot disagree; tests hold them equal.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::json::{self, Scalar};
-use crate::marker::{is_truthy, is_truthy_text};
+use crate::marker::{Read, is_truthy, is_truthy_text};
 
 /// A consulted field's value, borrowed: the view the rules take of a JSON value,
 /// whether it came from a parsed body or from [`Fields`].
@@ -115,8 +110,32 @@ impl<'a> Fields<'a> {
         });
         match flat {
             Some(()) => Some(fields),
-            None => json::parse_seed(raw, ObjectVisitor).flatten(),
+            None => Fields::from_full_reading(raw),
         }
+    }
+
+    /// Any other marker: serde_json reads the whole value (the one definition of
+    /// strict JSON, see `json`), and the consulted fields are taken from the body.
+    /// Rare (no writer makes such a marker), so its cost does not matter.
+    fn from_full_reading(raw: &[u8]) -> Option<Fields<'a>> {
+        let Read::Body(mut body) = Read::from_bytes(raw) else {
+            return None;
+        };
+        let mut take = |name: &str| {
+            body.remove(name).map(|value| match value {
+                Value::String(text) => Field::Text(Cow::Owned(text)),
+                Value::Null => Field::Constant(&NULL),
+                Value::Bool(true) => Field::Constant(&TRUE),
+                Value::Bool(false) => Field::Constant(&FALSE),
+                other => Field::Other(Box::new(other)),
+            })
+        };
+        Some(Fields {
+            epoch: take("epoch"),
+            requested_at: take("requested_at"),
+            suppress_notification: take("suppress_notification"),
+            principal: take("principal"),
+        })
     }
 
     /// The field called `name`, if the contract consults it and the marker has it.
@@ -136,217 +155,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Top level: an object gives its fields; any other JSON value gives `None`.
-#[derive(Clone, Copy)]
-struct ObjectVisitor;
-
-impl<'de> DeserializeSeed<'de> for ObjectVisitor {
-    type Value = Option<Fields<'de>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = Option<Fields<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Fields::default();
-        while let Some(key) = map.next_key::<KeyName>()? {
-            let slot = match key {
-                KeyName::Epoch => &mut fields.epoch,
-                KeyName::RequestedAt => &mut fields.requested_at,
-                KeyName::SuppressNotification => &mut fields.suppress_notification,
-                KeyName::Principal => &mut fields.principal,
-                KeyName::Other => {
-                    map.next_value_seed(Discard)?;
-                    continue;
-                }
-            };
-            *slot = Some(map.next_value()?);
-        }
-        Ok(Some(fields))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Discard.visit_seq(seq).map(|()| None)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-impl<'de> Deserialize<'de> for Field<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor<'de>(PhantomData<&'de ()>);
-
-        impl<'de> Visitor<'de> for FieldVisitor<'de> {
-            type Value = Field<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Field<'de>, E> {
-                Ok(Field::Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Field<'de>, E> {
-                Ok(Field::Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Field<'de>, E> {
-                Ok(Field::Text(Cow::Owned(text)))
-            }
-            fn visit_bool<E>(self, flag: bool) -> Result<Field<'de>, E> {
-                Ok(Field::Constant(if flag { &TRUE } else { &FALSE }))
-            }
-            fn visit_i64<E>(self, number: i64) -> Result<Field<'de>, E> {
-                Ok(Field::Other(Box::new(Value::from(number))))
-            }
-            fn visit_u64<E>(self, number: u64) -> Result<Field<'de>, E> {
-                Ok(Field::Other(Box::new(Value::from(number))))
-            }
-            fn visit_f64<E>(self, number: f64) -> Result<Field<'de>, E> {
-                Ok(Field::Other(Box::new(Value::from(number))))
-            }
-            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
-                Ok(Field::Constant(&NULL))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
-                let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
-                Ok(Field::Other(Box::new(value)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
-                let value = Value::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(Field::Other(Box::new(value)))
-            }
-        }
-
-        deserializer.deserialize_any(FieldVisitor(PhantomData))
-    }
-}
-
-/// A key, compared without allocating (serde_json hands over borrowed text when the
-/// key has no escapes, and decoded text when it has).
-enum KeyName {
-    Epoch,
-    RequestedAt,
-    SuppressNotification,
-    Principal,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for KeyName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = KeyName;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_str<E>(self, key: &str) -> Result<KeyName, E> {
-                Ok(match key {
-                    "epoch" => KeyName::Epoch,
-                    "requested_at" => KeyName::RequestedAt,
-                    "suppress_notification" => KeyName::SuppressNotification,
-                    "principal" => KeyName::Principal,
-                    _ => KeyName::Other,
-                })
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-/// Reads any JSON value and keeps nothing, with the checks a full reading makes.
-///
-/// serde's `IgnoredAny` will not do: serde_json skips ignored values without
-/// converting numbers, so `1e400` would pass here and fail in the full reading.
-#[derive(Clone, Copy)]
-struct Discard;
-
-impl<'de> DeserializeSeed<'de> for Discard {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Discard {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(IgnoredKey)?.is_some() {
-            map.next_value_seed(Discard)?;
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Discard)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// A key that is parsed (and so validated) like any string, then dropped.
-#[derive(Clone, Copy)]
-struct IgnoredKey;
-
-impl<'de> DeserializeSeed<'de> for IgnoredKey {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(Discard)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Read;
 
     const CONSULTED: [&str; 4] = [
         "epoch",

@@ -225,11 +225,13 @@ fn describe_file_type(mode: libc::mode_t) -> &'static str {
 /// and the old marker untouched; the error is the first one that happened.
 pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
     let folder = parent_folder(marker);
-    fs::create_dir_all(folder).map_err(|e| Error::new(Step::CreateHome, folder, e))?;
-    let target = follow_links(marker).map_err(|e| Error::new(Step::FollowLink, marker, e))?;
+    fs::create_dir_all(folder).map_err(|e| Error::new(Step::CreateHome, marker, folder, e))?;
+    let target =
+        follow_links(marker).map_err(|e| Error::new(Step::FollowLink, marker, marker, e))?;
     let existing = fs::metadata(&target).ok();
 
-    let (temp_path, mut file, slotted) = create_temp(folder)?;
+    let (temp_path, mut file, slotted) =
+        create_temp(folder).map_err(|(path, e)| Error::new(Step::CreateTemp, marker, &path, e))?;
     let temp = TempFile(Some(temp_path));
     let temp_path = temp.path();
     if let Some(old) = &existing {
@@ -239,17 +241,18 @@ pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
         // so a mode set before it would lose them.
         let _ = std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()));
         file.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
-            .map_err(|e| Error::new(Step::KeepMode, temp_path, e))?;
+            .map_err(|e| Error::new(Step::KeepMode, marker, temp_path, e))?;
     }
     file.write_all(bytes)
-        .map_err(|e| Error::new(Step::WriteTemp, temp_path, e))?;
+        .map_err(|e| Error::new(Step::WriteTemp, marker, temp_path, e))?;
     file.sync_all()
-        .map_err(|e| Error::new(Step::SyncTemp, temp_path, e))?;
+        .map_err(|e| Error::new(Step::SyncTemp, marker, temp_path, e))?;
     drop(file);
-    fs::rename(temp_path, &target).map_err(|e| Error::new(Step::Rename, &target, e))?;
+    fs::rename(temp_path, &target).map_err(|e| Error::new(Step::Rename, marker, &target, e))?;
     temp.disarm();
     let target_folder = parent_folder(&target);
-    sync_folder(target_folder).map_err(|e| Error::new(Step::SyncFolder, target_folder, e))?;
+    sync_folder(target_folder)
+        .map_err(|e| Error::new(Step::SyncFolder, marker, target_folder, e))?;
     sweep_leftovers_now_and_then(folder, slotted);
     Ok(())
 }
@@ -259,11 +262,11 @@ pub fn remove_marker(marker: &Path) -> Result<bool, Error> {
     match fs::remove_file(marker) {
         Ok(()) => {
             let folder = parent_folder(marker);
-            sync_folder(folder).map_err(|e| Error::new(Step::SyncFolder, folder, e))?;
+            sync_folder(folder).map_err(|e| Error::new(Step::SyncFolder, marker, folder, e))?;
             Ok(true)
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(error) => Err(Error::new(Step::Remove, marker, error)),
+        Err(error) => Err(Error::new(Step::Remove, marker, marker, error)),
     }
 }
 
@@ -299,7 +302,7 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
 /// that finding a killed writer's leftover never needs a listing of the folder (see
 /// [`sweep_leftovers_now_and_then`]); a random name only when every slot is taken.
 /// Also says whether a slot was had.
-fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), Error> {
+fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), (PathBuf, io::Error)> {
     let slots = (0..TEMP_SLOTS).map(|slot| (slot.to_string(), true));
     let random = (0..16).map(|_| (random_suffix(), false));
     let mut last_path = temp_path(folder, "");
@@ -314,11 +317,11 @@ fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), Error> {
         {
             Ok(file) => return Ok((path, file, slotted)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_path = path,
-            Err(error) => return Err(Error::new(Step::CreateTemp, &path, error)),
+            Err(error) => return Err((path, error)),
         }
     }
     let error = io::Error::from_raw_os_error(libc::EEXIST);
-    Err(Error::new(Step::CreateTemp, &last_path, error))
+    Err((last_path, error))
 }
 
 /// The temp file `name` (a slot number or random digits) names in `folder`.

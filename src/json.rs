@@ -2,11 +2,13 @@
 //!
 //! One place decides what counts as JSON, so the full reading (the body) and the fast
 //! reading (only the consulted fields) cannot disagree: RFC 8259 only (no `NaN`, no
-//! `Infinity`, no lone surrogate escapes, no numbers beyond the double range), the
+//! `Infinity`, no lone surrogate escapes, no fractions or exponents beyond the double
+//! range; integers of any size), the
 //! whole input valid UTF-8 (as Python's `read_text(encoding="utf-8")` demands), and at
 //! most [`MAX_NESTING`] levels deep.
 
-use serde::de::{Deserialize, DeserializeSeed};
+use serde::de::DeserializeSeed;
+use serde_json::{Number, Value};
 
 use crate::marker::MAX_MARKER_BYTES;
 
@@ -201,9 +203,42 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
     Some(offset + end)
 }
 
-/// Parses `raw` as one strict-JSON value of type `T`.
-pub(crate) fn parse<'de, T: Deserialize<'de>>(raw: &'de [u8]) -> Option<T> {
-    parse_seed(raw, std::marker::PhantomData::<T>)
+/// Parses `raw` as one strict-JSON value.
+///
+/// Numbers keep their text (serde_json's `arbitrary_precision`), so that an integer of
+/// any size reaches every binding with its exact digits, as Python's `json.loads` reads
+/// it. That parser takes any number of RFC 8259's grammar, so the one rule it no longer
+/// applies is applied here: a number that is not an integer and lies beyond the double
+/// range (`1e400`, which Python reads as `inf`) makes the marker contentless, as it
+/// did before and in every binding alike.
+pub(crate) fn parse_value(raw: &[u8]) -> Option<Value> {
+    let value = parse_seed(raw, std::marker::PhantomData::<Value>)?;
+    all_numbers_in_range(&value).then_some(value)
+}
+
+fn all_numbers_in_range(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => !is_float_text(number.as_str()) || float_value(number).is_some(),
+        Value::Array(items) => items.iter().all(all_numbers_in_range),
+        Value::Object(members) => members.values().all(all_numbers_in_range),
+        _ => true,
+    }
+}
+
+/// Whether a JSON number's text is a float for Python (`json.loads` gives a `float`
+/// for a fraction or an exponent, an `int` otherwise).
+pub(crate) fn is_float_text(text: &str) -> bool {
+    text.bytes().any(|byte| matches!(byte, b'.' | b'e' | b'E'))
+}
+
+/// A JSON number as the double Python's `float()` makes of its text (both round
+/// correctly), `None` beyond the double range.
+pub(crate) fn float_value(number: &Number) -> Option<f64> {
+    number
+        .as_str()
+        .parse::<f64>()
+        .ok()
+        .filter(|float| float.is_finite())
 }
 
 /// Whether `raw` nests deeper than [`MAX_NESTING`]. Counting opening brackets first
@@ -271,24 +306,24 @@ mod tests {
     fn many_brackets_inside_strings_are_not_nesting() {
         let text = format!("{{\"a\": \"{}\"}}", "[".repeat(500));
         assert!(!too_deep(text.as_bytes()));
-        assert!(parse::<Value>(text.as_bytes()).is_some());
+        assert!(parse_value(text.as_bytes()).is_some());
         let wide = format!("[{}1]", "[1],".repeat(500));
         assert!(!too_deep(wide.as_bytes()));
     }
 
     #[test]
     fn one_hundred_twenty_eight_levels_read_and_one_more_does_not() {
-        assert!(parse::<Value>(nested(128).as_bytes()).is_some());
-        assert!(parse::<Value>(nested(129).as_bytes()).is_none());
-        assert!(parse::<Value>(nested(100_000).as_bytes()).is_none());
+        assert!(parse_value(nested(128).as_bytes()).is_some());
+        assert!(parse_value(nested(129).as_bytes()).is_none());
+        assert!(parse_value(nested(100_000).as_bytes()).is_none());
         // Past serde_json's own limit (127), so read by the second parse; and invalid
         // input at every depth around it stays unread.
         let mut deep = nested(128);
         deep.insert(128, '1');
-        assert!(parse::<Value>(deep.as_bytes()).is_some());
+        assert!(parse_value(deep.as_bytes()).is_some());
         for levels in [126, 127, 128, 129] {
             let bad = format!("{} x", nested(levels));
-            assert!(parse::<Value>(bad.as_bytes()).is_none(), "{levels}");
+            assert!(parse_value(bad.as_bytes()).is_none(), "{levels}");
         }
     }
 
@@ -303,11 +338,36 @@ mod tests {
             b"\xff",
             b"1 2",
         ] {
-            assert!(parse::<Value>(bad).is_none(), "{bad:?}");
+            assert!(parse_value(bad).is_none(), "{bad:?}");
         }
+        // Underflow is not overflow: Python reads 0.0. The text is kept, its value is 0.
+        let small = parse_value(b" {\"a\": 1e-400} ").unwrap();
+        let Value::Number(number) = &small["a"] else {
+            panic!("{small:?}")
+        };
+        assert_eq!(float_value(number), Some(0.0));
+    }
+
+    #[test]
+    fn integers_of_any_size_keep_their_digits() {
+        let raw = b"{\"big\": 123456789012345678901234567890, \"neg\": -98765432109876543210987654321, \"z\": -0}";
+        let value = parse_value(raw).unwrap();
         assert_eq!(
-            parse::<Value>(b" {\"a\": 1e-400} "),
-            Some(serde_json::json!({"a": 0.0}))
+            value["big"].as_number().unwrap().as_str(),
+            "123456789012345678901234567890"
+        );
+        assert_eq!(
+            value["neg"].as_number().unwrap().as_str(),
+            "-98765432109876543210987654321"
+        );
+        assert_eq!(
+            serde_json::to_string(&value["big"]).unwrap(),
+            "123456789012345678901234567890"
+        );
+        let huge_int = format!("{{\"n\": 1{}}}", "0".repeat(400));
+        assert!(
+            parse_value(huge_int.as_bytes()).is_some(),
+            "an int is never out of range"
         );
     }
 
@@ -336,7 +396,7 @@ mod tests {
             expected.insert(key, value);
         }
         assert_eq!(
-            parse::<Value>(raw),
+            parse_value(raw),
             Some(Value::Object(expected)),
             "{:?}",
             String::from_utf8_lossy(raw)

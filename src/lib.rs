@@ -76,11 +76,22 @@ pub fn write(
     Ok(payload)
 }
 
-/// Writes `payload` as the marker of `home`, atomically (see [`fsio::write_marker`]).
+/// Writes `payload` as the marker of `home`, atomically (see [`write_payload_to`]).
 /// For callers that stamp the payload themselves, such as a binding whose epoch is
 /// computed by its host.
 pub fn write_payload(home: Option<&Path>, payload: &Payload) -> Result<(), Error> {
-    fsio::write_marker(&marker_path(home), &payload.to_bytes())
+    write_payload_to(&marker_path(home), payload)
+}
+
+/// Writes `payload` as the marker at `marker`, atomically and durably (see
+/// [`fsio::write_marker`]), after checking that a reader would read it back as the same
+/// payload ([`Payload::to_checked_bytes`]): a refused payload touches nothing and fails
+/// with [`Step::CheckPayload`].
+pub fn write_payload_to(marker: &Path, payload: &Payload) -> Result<(), Error> {
+    let bytes = payload
+        .to_checked_bytes()
+        .map_err(|reason| Error::refused(marker, reason))?;
+    fsio::write_marker(marker, &bytes)
 }
 
 /// Cancels a drain: removes the marker. Returns whether there was one; a missing

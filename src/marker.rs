@@ -42,11 +42,12 @@ pub enum Read {
 impl Read {
     /// The read result of marker bytes.
     ///
-    /// Strict JSON (RFC 8259) only: `NaN`, `Infinity`, numbers beyond the double range,
+    /// Strict JSON (RFC 8259) only: `NaN`, `Infinity`, fractions and exponents beyond
+    /// the double range,
     /// lone surrogate escapes and nesting deeper than 128 levels, which Python's `json`
     /// would still take, read as contentless here, in every binding alike.
     pub fn from_bytes(raw: &[u8]) -> Read {
-        match json::parse::<Value>(raw) {
+        match json::parse_value(raw) {
             Some(Value::Object(body)) => Read::Body(body),
             _ => Read::Contentless,
         }
@@ -221,7 +222,15 @@ pub fn is_truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
+        // An int is zero only when all its digits are; a float when its double is
+        // (`1e-400` is 0.0 to Python, so it is false).
+        Value::Number(number) if json::is_float_text(number.as_str()) => {
+            json::float_value(number).is_some_and(|float| float != 0.0)
+        }
+        Value::Number(number) => number
+            .as_str()
+            .bytes()
+            .any(|byte| matches!(byte, b'1'..=b'9')),
         Value::String(text) => is_truthy_text(text),
         Value::Array(items) => !items.is_empty(),
         Value::Object(members) => !members.is_empty(),
@@ -267,6 +276,33 @@ impl Payload {
         // spaces, `": "`, and the same escapes (short forms for \n \t etc., lower-case
         // `\u00XX` for other control characters, non-ASCII as UTF-8).
         serde_json::to_vec_pretty(self).expect("a payload of strings and a bool serializes")
+    }
+
+    /// [`Payload::to_bytes`], if a reader would read them back as this very payload.
+    ///
+    /// A marker over [`MAX_MARKER_BYTES`] reads as contentless, and a contentless
+    /// marker drains for ever (it has no epoch and no `requested_at` to age out), so
+    /// every writer refuses such a payload before touching the disk. The `Err` says
+    /// which argument is at fault and what the limit is.
+    pub fn to_checked_bytes(&self) -> Result<Vec<u8>, String> {
+        let bytes = self.to_bytes();
+        if bytes.len() > MAX_MARKER_BYTES {
+            let (name, value) = [("principal", &self.principal), ("epoch", &self.epoch)]
+                .into_iter()
+                .max_by_key(|(_, value)| value.len())
+                .expect("two candidates");
+            return Err(format!(
+                "{name} is too long ({} bytes): the marker would be {} bytes, over the \
+                 {MAX_MARKER_BYTES} bytes (1 MiB) a reader reads; such a marker would read \
+                 as contentless and drain for ever",
+                value.len(),
+                bytes.len(),
+            ));
+        }
+        if Read::from_bytes(&bytes) != Read::Body(self.to_body()) {
+            return Err("the marker would not read back as the payload written".to_owned());
+        }
+        Ok(bytes)
     }
 
     /// The payload as a JSON object, in file order.

@@ -621,7 +621,9 @@ fn writing_where_the_home_is_a_regular_file_fails_naming_the_path() {
     let message = error.to_string();
     assert!(message.contains(&format!("{:?}", home)), "{message}");
     assert!(message.contains("home folder"), "{message}");
-    assert!(std::error::Error::source(&error).is_some());
+    assert!(message.contains("os error 17"), "{message}");
+    // The OS error is said once, in the message: a chain printer must not repeat it.
+    assert!(std::error::Error::source(&error).is_none());
     assert_eq!(
         fs::read_to_string(&home).unwrap(),
         "I am a file",
@@ -998,4 +1000,58 @@ fn judging_a_marker_read_beforehand_is_judging_it_in_one_go() {
         !verdict.present && warning.is_some(),
         "a folder: absent, with a warning"
     );
+}
+
+#[test]
+fn a_payload_the_reader_would_not_read_back_is_refused_before_touching_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    write(Some(&home), "first", false).unwrap();
+    let before = fs::read(marker_in(&home)).unwrap();
+    let principal = "p".repeat(2 * 1024 * 1024);
+    let error = write(Some(&home), &principal, false).unwrap_err();
+    assert_eq!(error.step(), Step::CheckPayload);
+    assert!(error.is_refused_payload());
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(error.raw_os_error(), None);
+    assert_eq!(error.marker(), marker_in(&home));
+    let message = error.to_string();
+    assert!(message.contains("principal"), "{message}");
+    assert!(message.contains("1048576"), "{message}");
+    assert_eq!(
+        fs::read(marker_in(&home)).unwrap(),
+        before,
+        "the old marker stays"
+    );
+    assert_eq!(listing(&home), [".drain_request.json"], "no temp file");
+
+    // Just under the limit is written, and reads back as written.
+    let fits = "p".repeat(1024 * 1024 - 200);
+    let payload = write(Some(&home), &fits, false).unwrap();
+    assert_eq!(read(Some(&home)), Read::Body(payload.to_body()));
+}
+
+#[test]
+fn a_failed_write_names_the_marker_and_the_step_and_the_path_it_acted_on() {
+    // /proc/self exists and refuses new files, to root too.
+    let home = Path::new("/proc/self");
+    let error = write(Some(home), "x", false).unwrap_err();
+    assert_eq!(error.step(), Step::CreateTemp);
+    assert_eq!(error.marker(), marker_in(home));
+    assert_ne!(
+        error.path(),
+        error.marker(),
+        "the temp file it failed to create"
+    );
+    assert!(error.raw_os_error().is_some());
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("drain marker {:?}", marker_in(home))),
+        "{message}"
+    );
+    assert!(message.contains("creating a temporary file"), "{message}");
+    let kind = error.kind();
+    let as_io = io::Error::from(error);
+    assert_eq!(as_io.kind(), kind);
+    assert!(as_io.to_string().contains("creating a temporary file"));
 }
