@@ -354,7 +354,9 @@ class Demo:
 
     def start(self) -> bool:
         os.makedirs(self.home)
-        self.epoch = json.loads(self.drainctl("--json", "epoch")[2])["epoch"]
+        epoch = subprocess.run([self.args.drainctl, "--json", "epoch"], capture_output=True,
+                               text=True, env=self.env, check=True)  # epoch takes no --home
+        self.epoch = json.loads(epoch.stdout)["epoch"]
         self.make_participants()
         self.say(f"home     {self.home}")
         self.say(f"epoch    {self.epoch or '(none: the epoch check is off on this machine)'}")

@@ -1,0 +1,160 @@
+//! A command that failed: one line on stderr, and with `--json` one object on stdout,
+//! `{"error": {"message", "errno", "path", "marker", "step"}}`; exit status 2 either way.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::words::lossy;
+
+/// The steps of drainctl's own, beside the library's write and clear steps
+/// (`drain_control::Step::as_str`: `"check_payload"`, `"create_temp"`, `"rename"`...).
+pub mod step {
+    /// The command line was refused.
+    pub const PARSE_ARGUMENTS: &str = "parse_arguments";
+    /// The home folder does not exist (`begin` without `--create-home`, `cancel`).
+    pub const CHECK_HOME: &str = "check_home";
+    /// The marker is there but cannot be read (`status`).
+    pub const READ_MARKER: &str = "read_marker";
+    /// The watcher failed (`watch`).
+    pub const WATCH: &str = "watch";
+    /// Printing the result failed.
+    pub const WRITE_OUTPUT: &str = "write_output";
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    /// One line for people, without the `drainctl: ` prefix.
+    pub message: String,
+    /// The step that failed (see [`step`] and `drain_control::Step::as_str`).
+    pub step: &'static str,
+    /// The OS error number, `None` when the failure is not the OS's (a refused
+    /// payload, a usage error).
+    pub errno: Option<i32>,
+    /// The path the failing call acted on.
+    pub path: Option<PathBuf>,
+    /// The marker the command was about.
+    pub marker: Option<PathBuf>,
+}
+
+impl Failure {
+    /// A failure of the OS at `step`, on `path`, worded by `message`.
+    pub fn io(step: &'static str, message: String, error: &io::Error, path: &Path) -> Failure {
+        Failure {
+            message,
+            step,
+            errno: error.raw_os_error(),
+            path: Some(path.to_path_buf()),
+            marker: None,
+        }
+    }
+
+    /// A refused command line (clap's error).
+    pub fn usage(message: String) -> Failure {
+        Failure {
+            message,
+            step: step::PARSE_ARGUMENTS,
+            errno: None,
+            path: None,
+            marker: None,
+        }
+    }
+
+    pub fn with_marker(mut self, marker: &Path) -> Failure {
+        self.marker = Some(marker.to_path_buf());
+        self
+    }
+
+    /// The stdout the failure came from went away (`drainctl status | head -0`): not
+    /// worth a word, nor an error status.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.step == step::WRITE_OUTPUT && self.errno == Some(libc::EPIPE)
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"error": {
+            "message": self.message,
+            "errno": self.errno,
+            "path": self.path.as_deref().map(lossy),
+            "marker": self.marker.as_deref().map(lossy),
+            "step": self.step,
+        }})
+    }
+
+    /// Says it: the line on stderr always, the object on stdout with `--json`.
+    pub fn report(&self, json: bool) {
+        eprintln!("drainctl: {}", self.message);
+        if json {
+            // Nothing more to say if stdout is gone too.
+            let _ = writeln!(io::stdout(), "{}", self.to_json());
+        }
+    }
+}
+
+/// A write or clear the library refused or the OS failed: the message names the
+/// marker, the step and the path acted on.
+impl From<drain_control::Error> for Failure {
+    fn from(error: drain_control::Error) -> Failure {
+        Failure {
+            message: error.to_string(),
+            step: error.step().as_str(),
+            errno: error.raw_os_error(),
+            path: Some(error.path().to_path_buf()),
+            marker: Some(error.marker().to_path_buf()),
+        }
+    }
+}
+
+/// Printing a result failed.
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Failure {
+        Failure {
+            message: format!("cannot print the result: {error}"),
+            step: step::WRITE_OUTPUT,
+            errno: error.raw_os_error(),
+            path: None,
+            marker: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_payload_is_an_error_of_the_argument_with_no_errno() {
+        // The command line cannot carry a principal this long (Linux caps one argument
+        // at 128 KiB, and even escaped it stays under 1 MiB), so the library's
+        // refusal is checked here, as drainctl would report it.
+        let dir = tempfile::tempdir().unwrap();
+        let principal = "p".repeat(2 * 1024 * 1024);
+        let error = drain_control::write(Some(dir.path()), &principal, false).unwrap_err();
+        let failure = Failure::from(error);
+        let object = failure.to_json();
+        let error = &object["error"];
+        assert_eq!(error["step"], "check_payload");
+        assert_eq!(error["errno"], Value::Null);
+        let marker = dir.path().join(drain_control::MARKER_FILE_NAME);
+        assert_eq!(error["marker"], marker.to_str().unwrap());
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("principal"), "{message}");
+        assert!(message.contains("1048576"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+        assert!(!marker.exists(), "nothing written");
+    }
+
+    #[test]
+    fn a_broken_pipe_is_only_the_output_s() {
+        let gone = Failure::from(io::Error::from_raw_os_error(libc::EPIPE));
+        assert!(gone.is_broken_pipe());
+        let other = Failure::io(
+            step::WATCH,
+            "x".to_owned(),
+            &io::Error::from_raw_os_error(libc::EPIPE),
+            Path::new("/"),
+        );
+        assert!(!other.is_broken_pipe());
+    }
+}
