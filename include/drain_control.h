@@ -21,6 +21,17 @@
 #define DRAIN_MAX_AGE_MICROS 3600000000
 
 /**
+ * The capacity of `drain_error.marker` and `drain_error.path` in bytes, the NUL
+ * included: Linux's `PATH_MAX`, above the length of any path a system call accepts.
+ */
+#define DRAIN_ERROR_PATH_CAPACITY 4096
+
+/**
+ * The capacity of `drain_error.message` in bytes, the NUL included.
+ */
+#define DRAIN_ERROR_MESSAGE_CAPACITY 4096
+
+/**
  * The result of a call. 0 is success. Values are never reused: a retired status
  * keeps its number forever. Functions take and return it as a `uint32_t`, so a value
  * this version does not know is not undefined behaviour; `drain_status_message`
@@ -49,7 +60,9 @@ enum drain_status
    */
   DRAIN_STATUS_BUFFER_TOO_SMALL = 3,
   /**
-   * The operating system reported an error; `*out_errno`, where given, holds it.
+   * The operating system reported an error; `*out_errno` or `out_err->os_error`,
+   * where given, holds it (and a `drain_error` says which step failed, and on which
+   * path).
    */
   DRAIN_STATUS_IO_ERROR = 4,
   /**
@@ -70,12 +83,94 @@ enum drain_status
    * later call returns this at once. `*out` was not written.
    */
   DRAIN_STATUS_STOPPED = 8,
+  /**
+   * A write refused its payload before touching the disk: the marker would not read
+   * back as written, which for a principal means the marker would be over the 1 MiB
+   * a reader reads (it would read as contentless, a drain nothing could age out).
+   * Nothing was written. A `drain_error` (`drain_write_ex`) names the argument and
+   * the limit; its step is `DRAIN_STEP_CHECK_PAYLOAD`.
+   */
+  DRAIN_STATUS_INVALID_PAYLOAD = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum drain_status drain_status;
 #else
 typedef uint32_t drain_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The step of a write or a clear that failed (`drain_error.step`). Values are never
+ * reused: a retired step keeps its number forever. `drain_step_name` gives each its
+ * stable name, the same in every binding (Go's `fs.PathError.Op`, `drainctl --json`).
+ *
+ * The steps of a write, in order: `CHECK_PAYLOAD`, `CREATE_HOME`, `FOLLOW_LINK`,
+ * `CREATE_TEMP`, `KEEP_MODE`, `WRITE_TEMP`, `SYNC_TEMP`, `RENAME`, `SYNC_FOLDER`; of a
+ * clear: `REMOVE`, `SYNC_FOLDER`. A failure at any step but `SYNC_FOLDER` leaves the
+ * old marker (or its absence) untouched (`drain_error.marker_untouched`).
+ */
+enum drain_step
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No step: the `drain_error` was not filled in by a failure ("none").
+   */
+  DRAIN_STEP_NONE = 0,
+  /**
+   * Checking the payload before anything is written ("check_payload"): it would not
+   * read back as written. Nothing was touched; the status is
+   * `DRAIN_STATUS_INVALID_PAYLOAD` and `os_error` is 0.
+   */
+  DRAIN_STEP_CHECK_PAYLOAD = 1,
+  /**
+   * Creating the home folder or a parent ("create_home"); the path is the home.
+   */
+  DRAIN_STEP_CREATE_HOME = 2,
+  /**
+   * Following the symbolic link at the marker path ("follow_link").
+   */
+  DRAIN_STEP_FOLLOW_LINK = 3,
+  /**
+   * Creating the temporary file beside the marker ("create_temp"); the path is the
+   * temporary file's.
+   */
+  DRAIN_STEP_CREATE_TEMP = 4,
+  /**
+   * Giving the temporary file the old marker's mode ("keep_mode").
+   */
+  DRAIN_STEP_KEEP_MODE = 5,
+  /**
+   * Writing the temporary file ("write_temp").
+   */
+  DRAIN_STEP_WRITE_TEMP = 6,
+  /**
+   * Flushing the temporary file to disk ("sync_temp").
+   */
+  DRAIN_STEP_SYNC_TEMP = 7,
+  /**
+   * Renaming the temporary file over the marker ("rename"); the path is the marker,
+   * or the file its link points to.
+   */
+  DRAIN_STEP_RENAME = 8,
+  /**
+   * Flushing the marker's folder ("sync_folder"), after the rename (a write: the new
+   * marker is in place) or the removal (a clear: the marker is gone); the path is
+   * the folder.
+   */
+  DRAIN_STEP_SYNC_FOLDER = 9,
+  /**
+   * Removing the marker ("remove"), in a clear.
+   */
+  DRAIN_STEP_REMOVE = 10,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum drain_step drain_step;
+#else
+typedef uint32_t drain_step;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -157,6 +252,74 @@ typedef struct drain_verdict {
    */
   bool expired;
 } drain_verdict;
+
+/**
+ * What failed in a write or a clear (`drain_write_ex`, `drain_clear_ex`): the step,
+ * the OS error, the marker and the path the failing call acted on, and a message that
+ * says it all. Plain data, owned by the caller (it may live on the stack; it holds no
+ * pointers and needs no freeing).
+ *
+ * Written only when the call returns `DRAIN_STATUS_IO_ERROR` or
+ * `DRAIN_STATUS_INVALID_PAYLOAD`, and then whole; on any other status it is left as it
+ * was.
+ *
+ * Texts are NUL-terminated and cut to fit: each `*_len` is the text's whole length
+ * without the NUL, and the array holds all of it when `*_len` is below the array's
+ * capacity (`DRAIN_ERROR_PATH_CAPACITY`, `DRAIN_ERROR_MESSAGE_CAPACITY`), else its
+ * first capacity - 1 bytes. A path longer than `DRAIN_ERROR_PATH_CAPACITY - 1` bytes
+ * can only come with the OS refusing it as too long (`ENAMETOOLONG`).
+ */
+typedef struct drain_error {
+  /**
+   * The step that failed (a `drain_step` value).
+   */
+  drain_step step;
+  /**
+   * The OS error number (`errno`) of the failure, the first one that happened, never
+   * a later clean-up error; `EIO` for an I/O failure that carried none; 0 for a
+   * refused payload (`DRAIN_STEP_CHECK_PAYLOAD`).
+   */
+  int os_error;
+  /**
+   * Whether the old marker (or its absence) is untouched: true for a failure at any
+   * step before the rename (or the removal), false only for `DRAIN_STEP_SYNC_FOLDER`,
+   * when the new marker is already in place (or the marker already gone) and only
+   * the flush of the folder failed. No temporary file is ever left behind.
+   */
+  bool marker_untouched;
+  /**
+   * The length of the marker path, in bytes, without the NUL.
+   */
+  size_t marker_len;
+  /**
+   * The length of the path the failing call acted on, in bytes, without the NUL.
+   */
+  size_t path_len;
+  /**
+   * The length of the message, in bytes, without the NUL.
+   */
+  size_t message_len;
+  /**
+   * The marker path the call was for (`<home>/.drain_request.json`): raw bytes, not
+   * necessarily UTF-8.
+   */
+  char marker[DRAIN_ERROR_PATH_CAPACITY];
+  /**
+   * The path the failing call acted on: the home folder (`DRAIN_STEP_CREATE_HOME`),
+   * the temporary file beside the marker (`CREATE_TEMP` .. `SYNC_TEMP`), the marker
+   * or the file its link points to (`FOLLOW_LINK`, `RENAME`, `REMOVE`,
+   * `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`). Raw bytes, not necessarily UTF-8.
+   */
+  char path[DRAIN_ERROR_PATH_CAPACITY];
+  /**
+   * For people and logs, UTF-8 (a cut never splits a character): `drain marker
+   * "<marker>": <the step> "<path>": <the OS error>`, such as `drain marker
+   * "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp":
+   * Permission denied (os error 13)`; for a refused payload, which argument is at
+   * fault and the limit.
+   */
+  char message[DRAIN_ERROR_MESSAGE_CAPACITY];
+} drain_error;
 
 /**
  * One change of the drain state, as `drain_watcher_next` reports it. Plain data: the
@@ -254,12 +417,16 @@ drain_status drain_inspect(const char *home, struct drain_verdict *out);
  *
  * Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `principal` is NULL;
  * `DRAIN_STATUS_INVALID_UTF8` when `principal` is not UTF-8 (nothing is written);
- * `DRAIN_STATUS_IO_ERROR` when the write failed and, when `out_errno` is not NULL,
- * `*out_errno` set to the OS error number of the first failure (`EIO` if the failure
- * carried none). A failure before the rename leaves the old marker (or its absence)
- * untouched; only the last step, flushing the folder after the rename, can fail with
- * the new marker already in place. `out_errno` is
- * written only on `DRAIN_STATUS_IO_ERROR`.
+ * `DRAIN_STATUS_INVALID_PAYLOAD` when the marker would not read back as written (a
+ * principal so long that the marker would be over the 1 MiB a reader reads), refused
+ * before anything is touched; `DRAIN_STATUS_IO_ERROR` when the write failed and, when
+ * `out_errno` is not NULL, `*out_errno` set to the OS error number of the first
+ * failure (`EIO` if the failure carried none). `out_errno` is written only on
+ * `DRAIN_STATUS_IO_ERROR`. `drain_write_ex` also tells the failed step and its path.
+ *
+ * A failed write leaves no temporary file. A failure before the rename leaves the old
+ * marker (or its absence) untouched; only the last step, flushing the folder after the
+ * rename, can fail with the new marker already in place.
  *
  * Thread-safe, also against other writers in this or another process: each write
  * replaces the marker whole. Same caveat about `HERMES_HOME`.
@@ -272,12 +439,37 @@ drain_status drain_inspect(const char *home, struct drain_verdict *out);
 drain_status drain_write(const char *home, const char *principal, bool suppress_notification, int *out_errno);
 
 /**
+ * `drain_write`, telling what failed: on `DRAIN_STATUS_IO_ERROR` or
+ * `DRAIN_STATUS_INVALID_PAYLOAD`, when `out_err` is not NULL, `*out_err` receives the
+ * failed step, the OS error number, the marker path, the path the failing call acted
+ * on (the home folder, the temporary file, the marker, its folder), whether the old
+ * marker is untouched, and a message naming them all (see `drain_error`). On any other
+ * status `*out_err` is left as it was.
+ *
+ * Returns what `drain_write` returns. A caller that only prints:
+ *
+ * ```c
+ * drain_error err;
+ * if (drain_write_ex(home, "dashboard", false, &err) != DRAIN_STATUS_OK)
+ *     fprintf(stderr, "%s\n", err.message);  // only for IO_ERROR / INVALID_PAYLOAD
+ * ```
+ *
+ * Thread-safe, as `drain_write`: the struct is the caller's, and nothing is kept.
+ *
+ * # Safety
+ * `home` and `principal` as for `drain_write`; `out_err` is NULL or valid for writing
+ * one `drain_error`.
+ */
+drain_status drain_write_ex(const char *home, const char *principal, bool suppress_notification, struct drain_error *out_err);
+
+/**
  * Cancels a drain: removes the marker of `home` and flushes its folder. Idempotent.
  *
  * `home` as for `drain_requested`. On success, when `out_existed` is not NULL,
  * `*out_existed` tells whether there was a marker to remove (a missing marker is not
  * an error). On `DRAIN_STATUS_IO_ERROR`, when `out_errno` is not NULL, `*out_errno`
  * receives the OS error number (`EIO` if the failure carried none).
+ * `drain_clear_ex` also tells the failed step and its path.
  *
  * Thread-safe. Same caveat about `HERMES_HOME`.
  *
@@ -287,6 +479,36 @@ drain_status drain_write(const char *home, const char *principal, bool suppress_
  * writing one `int`.
  */
 drain_status drain_clear(const char *home, bool *out_existed, int *out_errno);
+
+/**
+ * `drain_clear`, telling what failed: on `DRAIN_STATUS_IO_ERROR`, when `out_err` is
+ * not NULL, `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old
+ * marker untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the
+ * OS error number, the marker path, the path the failing call acted on and a message
+ * (see `drain_error`). On any other status `*out_err` is left as it was; on success,
+ * `*out_existed` as for `drain_clear`.
+ *
+ * Returns what `drain_clear` returns. Thread-safe.
+ *
+ * # Safety
+ * `home` and `out_existed` as for `drain_clear`; `out_err` is NULL or valid for writing
+ * one `drain_error`.
+ */
+drain_status drain_clear_ex(const char *home, bool *out_existed, struct drain_error *out_err);
+
+/**
+ * The stable name of a `drain_step` value: "check_payload", "create_home",
+ * "follow_link", "create_temp", "keep_mode", "write_temp", "sync_temp", "rename",
+ * "sync_folder", "remove" (the same words in every binding), "none" for
+ * `DRAIN_STEP_NONE`, and "unknown step" for a value this version does not know.
+ *
+ * The string is static, NUL-terminated and never NULL; the caller must not free or
+ * modify it. Thread-safe.
+ *
+ * # Safety
+ * None: any argument is valid. (Marked `unsafe` like every function of this API.)
+ */
+const char *drain_step_name(uint32_t step);
 
 /**
  * Classifies marker bytes, the pure decision every binding shares: the verdict on

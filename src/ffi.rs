@@ -8,7 +8,9 @@
 //! Conventions, shared by every `drain_*` function:
 //! - A status of [`DrainStatus::Ok`] (0) is success; outputs are written through
 //!   out-pointers only on success, except the needed length on
-//!   [`DrainStatus::BufferTooSmall`] and the OS error number on [`DrainStatus::IoError`].
+//!   [`DrainStatus::BufferTooSmall`], and the OS error number or the [`DrainError`] of a
+//!   failed write or clear on [`DrainStatus::IoError`] and
+//!   [`DrainStatus::InvalidPayload`].
 //! - Text comes back in caller buffers (see [`drain_read`]); the library never
 //!   allocates memory that the caller must free, and returns only static strings.
 //! - Paths are NUL-terminated bytes and need not be UTF-8. A NULL `home` means the
@@ -22,7 +24,7 @@
 //!   [`DrainStatus::Panic`], or `false` for the functions that return `bool`.
 
 use std::ffi::{CStr, c_char, c_int};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Mutex;
@@ -30,7 +32,7 @@ use std::time::Duration;
 
 use crate::home::path_from_bytes;
 use crate::watch::{Change, State, Stopper, WatchOptions, Watcher};
-use crate::{Context, Read, Timestamp, Verdict};
+use crate::{Context, Error, Read, Step, Timestamp, Verdict};
 
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds.
 pub const DRAIN_MAX_AGE_SECONDS: f64 = 3600.0;
@@ -55,7 +57,9 @@ pub enum DrainStatus {
     /// The buffer cannot hold the text and its NUL terminator; `*out_len` holds the
     /// text's length. Call again with a buffer of at least `*out_len + 1` bytes.
     BufferTooSmall = 3,
-    /// The operating system reported an error; `*out_errno`, where given, holds it.
+    /// The operating system reported an error; `*out_errno` or `out_err->os_error`,
+    /// where given, holds it (and a `drain_error` says which step failed, and on which
+    /// path).
     IoError = 4,
     /// The library panicked (a bug); the call had no effect on its outputs.
     Panic = 5,
@@ -67,6 +71,12 @@ pub enum DrainStatus {
     /// `drain_watcher_next`: the watcher was stopped (`drain_watcher_stop`); every
     /// later call returns this at once. `*out` was not written.
     Stopped = 8,
+    /// A write refused its payload before touching the disk: the marker would not read
+    /// back as written, which for a principal means the marker would be over the 1 MiB
+    /// a reader reads (it would read as contentless, a drain nothing could age out).
+    /// Nothing was written. A `drain_error` (`drain_write_ex`) names the argument and
+    /// the limit; its step is `DRAIN_STEP_CHECK_PAYLOAD`.
+    InvalidPayload = 9,
 }
 
 impl DrainStatus {
@@ -82,6 +92,7 @@ impl DrainStatus {
             DrainStatus::InvalidArgument,
             DrainStatus::TimedOut,
             DrainStatus::Stopped,
+            DrainStatus::InvalidPayload,
         ]
         .into_iter()
         .find(|status| *status as u32 == value)
@@ -96,11 +107,18 @@ impl DrainStatus {
             DrainStatus::BufferTooSmall => {
                 c"the buffer is too small; *out_len holds the length needed without the NUL"
             }
-            DrainStatus::IoError => c"an I/O error occurred; *out_errno holds errno",
+            DrainStatus::IoError => {
+                c"an I/O error occurred; *out_errno (or drain_error.os_error) holds errno"
+            }
             DrainStatus::Panic => c"the library panicked (a bug in drain-control)",
             DrainStatus::InvalidArgument => c"an argument was out of range",
             DrainStatus::TimedOut => c"the timeout passed without a change of the drain state",
             DrainStatus::Stopped => c"the watcher was stopped",
+            DrainStatus::InvalidPayload => {
+                c"the payload was refused before anything was written: the marker would not \
+                  read back as written (over the 1 MiB a reader reads); drain_error.message \
+                  names the argument"
+            }
         }
     }
 }
@@ -131,6 +149,208 @@ impl From<Verdict> for DrainVerdict {
             expired: verdict.expired,
         }
     }
+}
+
+/// The capacity of `drain_error.marker` and `drain_error.path` in bytes, the NUL
+/// included: Linux's `PATH_MAX`, above the length of any path a system call accepts.
+pub const DRAIN_ERROR_PATH_CAPACITY: usize = 4096;
+
+/// The capacity of `drain_error.message` in bytes, the NUL included.
+pub const DRAIN_ERROR_MESSAGE_CAPACITY: usize = 4096;
+
+/// The step of a write or a clear that failed (`drain_error.step`). Values are never
+/// reused: a retired step keeps its number forever. `drain_step_name` gives each its
+/// stable name, the same in every binding (Go's `fs.PathError.Op`, `drainctl --json`).
+///
+/// The steps of a write, in order: `CHECK_PAYLOAD`, `CREATE_HOME`, `FOLLOW_LINK`,
+/// `CREATE_TEMP`, `KEEP_MODE`, `WRITE_TEMP`, `SYNC_TEMP`, `RENAME`, `SYNC_FOLDER`; of a
+/// clear: `REMOVE`, `SYNC_FOLDER`. A failure at any step but `SYNC_FOLDER` leaves the
+/// old marker (or its absence) untouched (`drain_error.marker_untouched`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DrainStep {
+    /// No step: the `drain_error` was not filled in by a failure ("none").
+    #[default]
+    None = 0,
+    /// Checking the payload before anything is written ("check_payload"): it would not
+    /// read back as written. Nothing was touched; the status is
+    /// `DRAIN_STATUS_INVALID_PAYLOAD` and `os_error` is 0.
+    CheckPayload = 1,
+    /// Creating the home folder or a parent ("create_home"); the path is the home.
+    CreateHome = 2,
+    /// Following the symbolic link at the marker path ("follow_link").
+    FollowLink = 3,
+    /// Creating the temporary file beside the marker ("create_temp"); the path is the
+    /// temporary file's.
+    CreateTemp = 4,
+    /// Giving the temporary file the old marker's mode ("keep_mode").
+    KeepMode = 5,
+    /// Writing the temporary file ("write_temp").
+    WriteTemp = 6,
+    /// Flushing the temporary file to disk ("sync_temp").
+    SyncTemp = 7,
+    /// Renaming the temporary file over the marker ("rename"); the path is the marker,
+    /// or the file its link points to.
+    Rename = 8,
+    /// Flushing the marker's folder ("sync_folder"), after the rename (a write: the new
+    /// marker is in place) or the removal (a clear: the marker is gone); the path is
+    /// the folder.
+    SyncFolder = 9,
+    /// Removing the marker ("remove"), in a clear.
+    Remove = 10,
+}
+
+impl From<Step> for DrainStep {
+    fn from(step: Step) -> Self {
+        match step {
+            Step::CheckPayload => DrainStep::CheckPayload,
+            Step::CreateHome => DrainStep::CreateHome,
+            Step::FollowLink => DrainStep::FollowLink,
+            Step::CreateTemp => DrainStep::CreateTemp,
+            Step::KeepMode => DrainStep::KeepMode,
+            Step::WriteTemp => DrainStep::WriteTemp,
+            Step::SyncTemp => DrainStep::SyncTemp,
+            Step::Rename => DrainStep::Rename,
+            Step::SyncFolder => DrainStep::SyncFolder,
+            Step::Remove => DrainStep::Remove,
+        }
+    }
+}
+
+impl DrainStep {
+    /// Every step, in the order of their numbers.
+    const ALL: [DrainStep; 11] = [
+        DrainStep::None,
+        DrainStep::CheckPayload,
+        DrainStep::CreateHome,
+        DrainStep::FollowLink,
+        DrainStep::CreateTemp,
+        DrainStep::KeepMode,
+        DrainStep::WriteTemp,
+        DrainStep::SyncTemp,
+        DrainStep::Rename,
+        DrainStep::SyncFolder,
+        DrainStep::Remove,
+    ];
+
+    /// The step with this number, if this version knows it.
+    pub fn from_u32(value: u32) -> Option<DrainStep> {
+        DrainStep::ALL
+            .into_iter()
+            .find(|step| *step as u32 == value)
+    }
+
+    /// The stable name, as [`Step::as_str`] gives it ("none" for [`DrainStep::None`]),
+    /// NUL-terminated.
+    pub fn name(self) -> &'static CStr {
+        match self {
+            DrainStep::None => c"none",
+            DrainStep::CheckPayload => c"check_payload",
+            DrainStep::CreateHome => c"create_home",
+            DrainStep::FollowLink => c"follow_link",
+            DrainStep::CreateTemp => c"create_temp",
+            DrainStep::KeepMode => c"keep_mode",
+            DrainStep::WriteTemp => c"write_temp",
+            DrainStep::SyncTemp => c"sync_temp",
+            DrainStep::Rename => c"rename",
+            DrainStep::SyncFolder => c"sync_folder",
+            DrainStep::Remove => c"remove",
+        }
+    }
+}
+
+/// What failed in a write or a clear (`drain_write_ex`, `drain_clear_ex`): the step,
+/// the OS error, the marker and the path the failing call acted on, and a message that
+/// says it all. Plain data, owned by the caller (it may live on the stack; it holds no
+/// pointers and needs no freeing).
+///
+/// Written only when the call returns `DRAIN_STATUS_IO_ERROR` or
+/// `DRAIN_STATUS_INVALID_PAYLOAD`, and then whole; on any other status it is left as it
+/// was.
+///
+/// Texts are NUL-terminated and cut to fit: each `*_len` is the text's whole length
+/// without the NUL, and the array holds all of it when `*_len` is below the array's
+/// capacity (`DRAIN_ERROR_PATH_CAPACITY`, `DRAIN_ERROR_MESSAGE_CAPACITY`), else its
+/// first capacity - 1 bytes. A path longer than `DRAIN_ERROR_PATH_CAPACITY - 1` bytes
+/// can only come with the OS refusing it as too long (`ENAMETOOLONG`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrainError {
+    /// The step that failed (a `drain_step` value).
+    pub step: DrainStep,
+    /// The OS error number (`errno`) of the failure, the first one that happened, never
+    /// a later clean-up error; `EIO` for an I/O failure that carried none; 0 for a
+    /// refused payload (`DRAIN_STEP_CHECK_PAYLOAD`).
+    pub os_error: c_int,
+    /// Whether the old marker (or its absence) is untouched: true for a failure at any
+    /// step before the rename (or the removal), false only for `DRAIN_STEP_SYNC_FOLDER`,
+    /// when the new marker is already in place (or the marker already gone) and only
+    /// the flush of the folder failed. No temporary file is ever left behind.
+    pub marker_untouched: bool,
+    /// The length of the marker path, in bytes, without the NUL.
+    pub marker_len: usize,
+    /// The length of the path the failing call acted on, in bytes, without the NUL.
+    pub path_len: usize,
+    /// The length of the message, in bytes, without the NUL.
+    pub message_len: usize,
+    /// The marker path the call was for (`<home>/.drain_request.json`): raw bytes, not
+    /// necessarily UTF-8.
+    pub marker: [c_char; DRAIN_ERROR_PATH_CAPACITY],
+    /// The path the failing call acted on: the home folder (`DRAIN_STEP_CREATE_HOME`),
+    /// the temporary file beside the marker (`CREATE_TEMP` .. `SYNC_TEMP`), the marker
+    /// or the file its link points to (`FOLLOW_LINK`, `RENAME`, `REMOVE`,
+    /// `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`). Raw bytes, not necessarily UTF-8.
+    pub path: [c_char; DRAIN_ERROR_PATH_CAPACITY],
+    /// For people and logs, UTF-8 (a cut never splits a character): `drain marker
+    /// "<marker>": <the step> "<path>": <the OS error>`, such as `drain marker
+    /// "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp":
+    /// Permission denied (os error 13)`; for a refused payload, which argument is at
+    /// fault and the limit.
+    pub message: [c_char; DRAIN_ERROR_MESSAGE_CAPACITY],
+}
+
+impl DrainError {
+    /// The description of a failed write or clear.
+    pub fn new(error: &Error) -> Self {
+        let os_error = match error.step() {
+            Step::CheckPayload => 0,
+            _ => error.raw_os_error().unwrap_or(libc::EIO),
+        };
+        let message = error.to_string();
+        let mut out = DrainError {
+            step: error.step().into(),
+            os_error,
+            marker_untouched: error.step().leaves_marker_untouched(),
+            marker_len: 0,
+            path_len: 0,
+            message_len: 0,
+            marker: [0; DRAIN_ERROR_PATH_CAPACITY],
+            path: [0; DRAIN_ERROR_PATH_CAPACITY],
+            message: [0; DRAIN_ERROR_MESSAGE_CAPACITY],
+        };
+        out.marker_len = copy_cut(&mut out.marker, error.marker().as_os_str().as_bytes(), None);
+        out.path_len = copy_cut(&mut out.path, error.path().as_os_str().as_bytes(), None);
+        out.message_len = copy_cut(&mut out.message, message.as_bytes(), Some(&message));
+        out
+    }
+}
+
+/// Copies `text` into `dst`, NUL-terminated, cut to fit (when `utf8` is the same text
+/// as a `str`, at a character boundary); returns the whole length of `text`.
+fn copy_cut(dst: &mut [c_char], text: &[u8], utf8: Option<&str>) -> usize {
+    let mut keep = text.len().min(dst.len().saturating_sub(1));
+    if let Some(utf8) = utf8 {
+        while !utf8.is_char_boundary(keep) {
+            keep -= 1;
+        }
+    }
+    for (to, from) in dst.iter_mut().zip(&text[..keep]) {
+        *to = *from as c_char;
+    }
+    if let Some(end) = dst.get_mut(keep) {
+        *end = 0;
+    }
+    text.len()
 }
 
 /// The panic boundary: runs `body`, giving `on_panic` if it panics.
@@ -318,6 +538,29 @@ unsafe fn io_error(errno: Option<i32>, out_errno: *mut c_int) -> DrainStatus {
     DrainStatus::IoError
 }
 
+/// The status of a failed write or clear: `InvalidPayload` for a refused payload,
+/// else `IoError` with its errno; the errno and the [`DrainError`] are written where
+/// the caller asked for them.
+///
+/// # Safety
+/// `out_errno` is NULL or valid for a write of an `int`, `out_err` NULL or valid for a
+/// write of a [`DrainError`].
+unsafe fn marker_error(
+    error: &Error,
+    out_errno: *mut c_int,
+    out_err: *mut DrainError,
+) -> DrainStatus {
+    if !out_err.is_null() {
+        // SAFETY: non-NULL and writable per the caller's contract.
+        unsafe { out_err.write(DrainError::new(error)) };
+    }
+    if error.is_refused_payload() {
+        return DrainStatus::InvalidPayload;
+    }
+    // SAFETY: passed on from the caller.
+    unsafe { io_error(error.raw_os_error(), out_errno) }
+}
+
 /// Whether the gateway of `home` must drain now: a marker is present, was written by
 /// this instantiation (epoch) and is not expired.
 ///
@@ -386,12 +629,16 @@ pub unsafe extern "C" fn drain_inspect(home: *const c_char, out: *mut DrainVerdi
 ///
 /// Returns `DRAIN_STATUS_OK`; `DRAIN_STATUS_NULL_ARGUMENT` when `principal` is NULL;
 /// `DRAIN_STATUS_INVALID_UTF8` when `principal` is not UTF-8 (nothing is written);
-/// `DRAIN_STATUS_IO_ERROR` when the write failed and, when `out_errno` is not NULL,
-/// `*out_errno` set to the OS error number of the first failure (`EIO` if the failure
-/// carried none). A failure before the rename leaves the old marker (or its absence)
-/// untouched; only the last step, flushing the folder after the rename, can fail with
-/// the new marker already in place. `out_errno` is
-/// written only on `DRAIN_STATUS_IO_ERROR`.
+/// `DRAIN_STATUS_INVALID_PAYLOAD` when the marker would not read back as written (a
+/// principal so long that the marker would be over the 1 MiB a reader reads), refused
+/// before anything is touched; `DRAIN_STATUS_IO_ERROR` when the write failed and, when
+/// `out_errno` is not NULL, `*out_errno` set to the OS error number of the first
+/// failure (`EIO` if the failure carried none). `out_errno` is written only on
+/// `DRAIN_STATUS_IO_ERROR`. `drain_write_ex` also tells the failed step and its path.
+///
+/// A failed write leaves no temporary file. A failure before the rename leaves the old
+/// marker (or its absence) untouched; only the last step, flushing the folder after the
+/// rename, can fail with the new marker already in place.
 ///
 /// Thread-safe, also against other writers in this or another process: each write
 /// replaces the marker whole. Same caveat about `HERMES_HOME`.
@@ -407,14 +654,76 @@ pub unsafe extern "C" fn drain_write(
     suppress_notification: bool,
     out_errno: *mut c_int,
 ) -> DrainStatus {
+    // SAFETY: every argument per this function's contract; no `drain_error` is asked.
+    unsafe {
+        write_marker(
+            home,
+            principal,
+            suppress_notification,
+            out_errno,
+            std::ptr::null_mut(),
+        )
+    }
+}
+
+/// `drain_write`, telling what failed: on `DRAIN_STATUS_IO_ERROR` or
+/// `DRAIN_STATUS_INVALID_PAYLOAD`, when `out_err` is not NULL, `*out_err` receives the
+/// failed step, the OS error number, the marker path, the path the failing call acted
+/// on (the home folder, the temporary file, the marker, its folder), whether the old
+/// marker is untouched, and a message naming them all (see `drain_error`). On any other
+/// status `*out_err` is left as it was.
+///
+/// Returns what `drain_write` returns. A caller that only prints:
+///
+/// ```c
+/// drain_error err;
+/// if (drain_write_ex(home, "dashboard", false, &err) != DRAIN_STATUS_OK)
+///     fprintf(stderr, "%s\n", err.message);  // only for IO_ERROR / INVALID_PAYLOAD
+/// ```
+///
+/// Thread-safe, as `drain_write`: the struct is the caller's, and nothing is kept.
+///
+/// # Safety
+/// `home` and `principal` as for `drain_write`; `out_err` is NULL or valid for writing
+/// one `drain_error`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_write_ex(
+    home: *const c_char,
+    principal: *const c_char,
+    suppress_notification: bool,
+    out_err: *mut DrainError,
+) -> DrainStatus {
+    // SAFETY: every argument per this function's contract.
+    unsafe {
+        write_marker(
+            home,
+            principal,
+            suppress_notification,
+            std::ptr::null_mut(),
+            out_err,
+        )
+    }
+}
+
+/// The body of `drain_write` and `drain_write_ex`.
+///
+/// # Safety
+/// As for `drain_write`, and `out_err` as for `drain_write_ex`.
+unsafe fn write_marker(
+    home: *const c_char,
+    principal: *const c_char,
+    suppress_notification: bool,
+    out_errno: *mut c_int,
+    out_err: *mut DrainError,
+) -> DrainStatus {
     status_boundary(|| {
-        // SAFETY: `principal` and `home` per this function's contract.
+        // SAFETY: `principal` and `home` per the caller's contract.
         let principal = unsafe { c_text(principal) }?;
         let home = unsafe { c_home(home) };
         match crate::write(home, principal, suppress_notification) {
             Ok(_) => Ok(()),
-            // SAFETY: `out_errno` per this function's contract.
-            Err(error) => Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
+            // SAFETY: `out_errno` and `out_err` per the caller's contract.
+            Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
     })
 }
@@ -425,6 +734,7 @@ pub unsafe extern "C" fn drain_write(
 /// `*out_existed` tells whether there was a marker to remove (a missing marker is not
 /// an error). On `DRAIN_STATUS_IO_ERROR`, when `out_errno` is not NULL, `*out_errno`
 /// receives the OS error number (`EIO` if the failure carried none).
+/// `drain_clear_ex` also tells the failed step and its path.
 ///
 /// Thread-safe. Same caveat about `HERMES_HOME`.
 ///
@@ -438,17 +748,70 @@ pub unsafe extern "C" fn drain_clear(
     out_existed: *mut bool,
     out_errno: *mut c_int,
 ) -> DrainStatus {
+    // SAFETY: every argument per this function's contract; no `drain_error` is asked.
+    unsafe { clear_marker(home, out_existed, out_errno, std::ptr::null_mut()) }
+}
+
+/// `drain_clear`, telling what failed: on `DRAIN_STATUS_IO_ERROR`, when `out_err` is
+/// not NULL, `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old
+/// marker untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the
+/// OS error number, the marker path, the path the failing call acted on and a message
+/// (see `drain_error`). On any other status `*out_err` is left as it was; on success,
+/// `*out_existed` as for `drain_clear`.
+///
+/// Returns what `drain_clear` returns. Thread-safe.
+///
+/// # Safety
+/// `home` and `out_existed` as for `drain_clear`; `out_err` is NULL or valid for writing
+/// one `drain_error`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_clear_ex(
+    home: *const c_char,
+    out_existed: *mut bool,
+    out_err: *mut DrainError,
+) -> DrainStatus {
+    // SAFETY: every argument per this function's contract.
+    unsafe { clear_marker(home, out_existed, std::ptr::null_mut(), out_err) }
+}
+
+/// The body of `drain_clear` and `drain_clear_ex`.
+///
+/// # Safety
+/// As for `drain_clear`, and `out_err` as for `drain_clear_ex`.
+unsafe fn clear_marker(
+    home: *const c_char,
+    out_existed: *mut bool,
+    out_errno: *mut c_int,
+    out_err: *mut DrainError,
+) -> DrainStatus {
     status_boundary(|| {
-        // SAFETY: `home` per this function's contract.
+        // SAFETY: `home` per the caller's contract.
         match crate::clear(unsafe { c_home(home) }) {
             Ok(existed) => {
-                // SAFETY: `out_existed` per this function's contract.
+                // SAFETY: `out_existed` per the caller's contract.
                 unsafe { write_optional(out_existed, existed) };
                 Ok(())
             }
-            // SAFETY: `out_errno` per this function's contract.
-            Err(error) => Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
+            // SAFETY: `out_errno` and `out_err` per the caller's contract.
+            Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
+    })
+}
+
+/// The stable name of a `drain_step` value: "check_payload", "create_home",
+/// "follow_link", "create_temp", "keep_mode", "write_temp", "sync_temp", "rename",
+/// "sync_folder", "remove" (the same words in every binding), "none" for
+/// `DRAIN_STEP_NONE`, and "unknown step" for a value this version does not know.
+///
+/// The string is static, NUL-terminated and never NULL; the caller must not free or
+/// modify it. Thread-safe.
+///
+/// # Safety
+/// None: any argument is valid. (Marked `unsafe` like every function of this API.)
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn drain_step_name(step: u32) -> *const c_char {
+    static_name(c"unknown step", || {
+        DrainStep::from_u32(step).map(DrainStep::name)
     })
 }
 
@@ -1203,7 +1566,7 @@ mod tests {
 
     #[test]
     fn every_status_has_its_own_message_and_its_own_number() {
-        let statuses: Vec<_> = (0..=8)
+        let statuses: Vec<_> = (0..=9)
             .map(|value| DrainStatus::from_u32(value).unwrap())
             .collect();
         for (value, status) in statuses.iter().enumerate() {
@@ -1213,7 +1576,104 @@ mod tests {
                 .filter(|other| other.message() == status.message());
             assert_eq!(same.count(), 1, "{status:?}");
         }
-        assert_eq!(DrainStatus::from_u32(9), None);
+        assert_eq!(DrainStatus::from_u32(10), None);
         assert_eq!(DrainStatus::from_u32(u32::MAX), None);
+    }
+
+    #[test]
+    fn every_step_has_the_core_name_and_its_own_number() {
+        let steps = [
+            Step::CheckPayload,
+            Step::CreateHome,
+            Step::FollowLink,
+            Step::CreateTemp,
+            Step::KeepMode,
+            Step::WriteTemp,
+            Step::SyncTemp,
+            Step::Rename,
+            Step::SyncFolder,
+            Step::Remove,
+        ];
+        for (index, step) in steps.into_iter().enumerate() {
+            let c_step = DrainStep::from(step);
+            assert_eq!(c_step as usize, index + 1, "{step:?}");
+            assert_eq!(DrainStep::from_u32(index as u32 + 1), Some(c_step));
+            assert_eq!(c_step.name().to_str().unwrap(), step.as_str());
+        }
+        assert_eq!(DrainStep::from_u32(0), Some(DrainStep::None));
+        assert_eq!(DrainStep::None.name(), c"none");
+        assert_eq!(DrainStep::from_u32(11), None);
+        assert_eq!(DrainStep::ALL.len(), steps.len() + 1);
+    }
+
+    #[test]
+    fn copy_cut_keeps_what_fits_with_its_nul_and_reports_the_whole_length() {
+        let mut dst = [b'#' as c_char; 4];
+        assert_eq!(copy_cut(&mut dst, b"ab", None), 2);
+        assert_eq!(dst.map(|byte| byte as u8), *b"ab\0#");
+        assert_eq!(copy_cut(&mut dst, b"abcdef", None), 6);
+        assert_eq!(dst.map(|byte| byte as u8), *b"abc\0");
+        // Two bytes per "é": a cut after 3 bytes would split the second one.
+        let text = "aéé";
+        assert_eq!(copy_cut(&mut dst, text.as_bytes(), Some(text)), 5);
+        assert_eq!(dst.map(|byte| byte as u8), [b'a', 0xc3, 0xa9, 0]);
+        assert_eq!(copy_cut(&mut [], b"abc", None), 3);
+    }
+
+    #[test]
+    fn a_drain_error_describes_the_core_error_whole_or_cut() {
+        let text = |array: &[c_char], len: usize| {
+            assert_eq!(array[len], 0);
+            array[..len]
+                .iter()
+                .map(|&byte| byte as u8)
+                .collect::<Vec<u8>>()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("file");
+        std::fs::write(&home, "x").unwrap();
+        let error = crate::write(Some(&home), "x", false).unwrap_err();
+        let c_error = DrainError::new(&error);
+        assert_eq!(c_error.step, DrainStep::CreateHome);
+        assert_eq!(Some(c_error.os_error), error.raw_os_error());
+        assert!(c_error.marker_untouched);
+        let marker = error.marker().as_os_str().as_bytes();
+        assert_eq!(text(&c_error.marker, c_error.marker_len), marker);
+        let path = home.as_os_str().as_bytes();
+        assert_eq!(text(&c_error.path, c_error.path_len), path);
+        let message = error.to_string();
+        assert_eq!(
+            text(&c_error.message, c_error.message_len),
+            message.as_bytes()
+        );
+
+        // A home longer than the arrays: the whole lengths, and the prefixes that fit.
+        let long = dir.path().join("d".repeat(5000));
+        let error = crate::write(Some(&long), "x", false).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENAMETOOLONG));
+        let c_error = DrainError::new(&error);
+        let long = long.as_os_str().as_bytes();
+        let marker = error.marker().as_os_str().as_bytes();
+        assert_eq!(c_error.path_len, long.len());
+        assert_eq!(c_error.marker_len, marker.len());
+        assert_eq!(c_error.message_len, error.to_string().len());
+        let kept = DRAIN_ERROR_PATH_CAPACITY - 1;
+        assert_eq!(text(&c_error.path, kept), &long[..kept]);
+        assert_eq!(text(&c_error.marker, kept), &marker[..kept]);
+        let kept = DRAIN_ERROR_MESSAGE_CAPACITY - 1;
+        assert_eq!(
+            text(&c_error.message, kept),
+            &error.to_string().as_bytes()[..kept]
+        );
+
+        // A refused payload: no OS error, the marker untouched.
+        let principal = "p".repeat(2 << 20);
+        let error = crate::write(Some(dir.path()), &principal, false).unwrap_err();
+        let c_error = DrainError::new(&error);
+        assert_eq!(
+            (c_error.step, c_error.os_error),
+            (DrainStep::CheckPayload, 0)
+        );
+        assert!(c_error.marker_untouched);
     }
 }

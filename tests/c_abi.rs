@@ -5,7 +5,7 @@
 
 use std::ffi::CStr;
 
-use drain_control::ffi::{self, DrainState, DrainStatus};
+use drain_control::ffi::{self, DrainError, DrainState, DrainStatus, DrainStep};
 
 const HEADER: &str = include_str!("../include/drain_control.h");
 const FFI_SOURCE: &str = include_str!("../src/ffi.rs");
@@ -24,11 +24,12 @@ fn c_name(status: DrainStatus) -> &'static str {
         DrainStatus::InvalidArgument => "DRAIN_STATUS_INVALID_ARGUMENT",
         DrainStatus::TimedOut => "DRAIN_STATUS_TIMED_OUT",
         DrainStatus::Stopped => "DRAIN_STATUS_STOPPED",
+        DrainStatus::InvalidPayload => "DRAIN_STATUS_INVALID_PAYLOAD",
     }
 }
 
 /// The ABI's status values, fixed forever: (status, its number).
-const STATUSES: [(DrainStatus, u32); 9] = [
+const STATUSES: [(DrainStatus, u32); 10] = [
     (DrainStatus::Ok, 0),
     (DrainStatus::NullArgument, 1),
     (DrainStatus::InvalidUtf8, 2),
@@ -38,6 +39,7 @@ const STATUSES: [(DrainStatus, u32); 9] = [
     (DrainStatus::InvalidArgument, 6),
     (DrainStatus::TimedOut, 7),
     (DrainStatus::Stopped, 8),
+    (DrainStatus::InvalidPayload, 9),
 ];
 
 /// The C name of every watcher state. Exhaustive, like [`c_name`].
@@ -115,7 +117,7 @@ fn every_status_value_has_a_message_and_others_are_unknown() {
     for (_, value) in STATUSES {
         assert_ne!(message(value), c"unknown status", "status {value}");
     }
-    for value in [9, 100, u32::MAX] {
+    for value in [10, 100, u32::MAX] {
         assert_eq!(message(value), c"unknown status");
     }
 }
@@ -135,6 +137,111 @@ fn state_values_never_change_and_their_names_are_the_core_names() {
     // SAFETY: as above.
     let unknown = unsafe { CStr::from_ptr(ffi::drain_state_name(5)) };
     assert_eq!(unknown, c"unknown state");
+}
+
+/// The C name of every step. Exhaustive, like [`c_name`].
+fn step_c_name(step: DrainStep) -> &'static str {
+    match step {
+        DrainStep::None => "DRAIN_STEP_NONE",
+        DrainStep::CheckPayload => "DRAIN_STEP_CHECK_PAYLOAD",
+        DrainStep::CreateHome => "DRAIN_STEP_CREATE_HOME",
+        DrainStep::FollowLink => "DRAIN_STEP_FOLLOW_LINK",
+        DrainStep::CreateTemp => "DRAIN_STEP_CREATE_TEMP",
+        DrainStep::KeepMode => "DRAIN_STEP_KEEP_MODE",
+        DrainStep::WriteTemp => "DRAIN_STEP_WRITE_TEMP",
+        DrainStep::SyncTemp => "DRAIN_STEP_SYNC_TEMP",
+        DrainStep::Rename => "DRAIN_STEP_RENAME",
+        DrainStep::SyncFolder => "DRAIN_STEP_SYNC_FOLDER",
+        DrainStep::Remove => "DRAIN_STEP_REMOVE",
+    }
+}
+
+/// The steps of a failed write or clear, fixed forever: (step, its number, its name).
+const STEPS: [(DrainStep, u32, &str); 11] = [
+    (DrainStep::None, 0, "none"),
+    (DrainStep::CheckPayload, 1, "check_payload"),
+    (DrainStep::CreateHome, 2, "create_home"),
+    (DrainStep::FollowLink, 3, "follow_link"),
+    (DrainStep::CreateTemp, 4, "create_temp"),
+    (DrainStep::KeepMode, 5, "keep_mode"),
+    (DrainStep::WriteTemp, 6, "write_temp"),
+    (DrainStep::SyncTemp, 7, "sync_temp"),
+    (DrainStep::Rename, 8, "rename"),
+    (DrainStep::SyncFolder, 9, "sync_folder"),
+    (DrainStep::Remove, 10, "remove"),
+];
+
+#[test]
+fn step_values_never_change_and_their_names_are_the_core_names() {
+    for (step, value, name) in STEPS {
+        assert_eq!(step as u32, value, "{step:?} was renumbered");
+        assert_header_declares(step_c_name(step), value);
+        // SAFETY: any value is valid; the result is a static C string.
+        let got = unsafe { CStr::from_ptr(ffi::drain_step_name(value)) };
+        assert_eq!(got.to_str().unwrap(), name);
+    }
+    assert_eq!(HEADER.matches("  DRAIN_STEP_").count(), STEPS.len());
+    assert!(HEADER.contains("typedef uint32_t drain_step;"));
+    assert!(HEADER.contains("typedef struct drain_error {"));
+    // SAFETY: as above.
+    let unknown = unsafe { CStr::from_ptr(ffi::drain_step_name(11)) };
+    assert_eq!(unknown, c"unknown step");
+}
+
+#[test]
+fn write_ex_and_clear_ex_say_which_step_failed_on_which_path() {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    let text = |array: &[std::ffi::c_char]| {
+        // SAFETY: the library NUL-terminates every text of a drain_error.
+        unsafe { CStr::from_ptr(array.as_ptr()) }
+            .to_bytes()
+            .to_vec()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let home = CString::new(file.as_os_str().as_bytes()).unwrap();
+    let marker = file.join(".drain_request.json");
+    let mut error = std::mem::MaybeUninit::<DrainError>::uninit();
+    // SAFETY: valid arguments; the error is read only after a status that writes it.
+    let error = unsafe {
+        let status = ffi::drain_write_ex(
+            home.as_ptr(),
+            c"dashboard".as_ptr(),
+            false,
+            error.as_mut_ptr(),
+        );
+        assert_eq!(status, DrainStatus::IoError);
+        error.assume_init()
+    };
+    assert_eq!(error.step, DrainStep::CreateHome);
+    assert!(error.marker_untouched && error.os_error != 0);
+    assert_eq!(text(&error.path), file.as_os_str().as_bytes());
+    assert_eq!(text(&error.marker), marker.as_os_str().as_bytes());
+    let message = String::from_utf8(text(&error.message)).unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "drain marker {marker:?}: creating the home folder"
+        )),
+        "{message}"
+    );
+
+    let mut error = std::mem::MaybeUninit::<DrainError>::uninit();
+    let mut existed = true;
+    // SAFETY: as above.
+    let error = unsafe {
+        let status = ffi::drain_clear_ex(home.as_ptr(), &mut existed, error.as_mut_ptr());
+        assert_eq!(status, DrainStatus::IoError);
+        error.assume_init()
+    };
+    assert!(existed, "not written on failure");
+    assert_eq!(
+        (error.step, error.os_error),
+        (DrainStep::Remove, libc::ENOTDIR)
+    );
+    assert_eq!(text(&error.path), marker.as_os_str().as_bytes());
 }
 
 #[test]

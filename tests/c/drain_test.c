@@ -469,6 +469,229 @@ static void test_null_arguments(const char *root) {
     free(home);
 }
 
+/* ---- what a failed write or clear reports (drain_write_ex, drain_clear_ex) ----- */
+
+/* Fills `err` with a pattern, so that a check can tell whether a call wrote it. */
+static void scribble(drain_error *err) {
+    memset(err, 0x5a, sizeof *err);
+}
+
+static int scribbled(const drain_error *err) {
+    const unsigned char *bytes = (const unsigned char *)err;
+    for (size_t i = 0; i < sizeof *err; i++) {
+        if (bytes[i] != 0x5a) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether a text field of a drain_error is whole and NUL-terminated: its length below
+ * the capacity, the array's text that long. */
+static int whole_text(const char *text, size_t len, size_t capacity) {
+    return len < capacity && memchr(text, '\0', capacity) == text + len;
+}
+
+/* Checks a drain_error: the step, an errno among want1/want2 (0 for none), the marker
+ * path, the path acted on (exactly, or by prefix and suffix when `path_suffix` is
+ * given), whether the old marker is untouched, and a whole message that names the
+ * marker first. */
+static void check_error(const drain_error *err, drain_step step, int want1, int want2,
+                        const char *marker, const char *path, const char *path_suffix,
+                        bool untouched, int line) {
+    int ok = 1;
+#define ERR_CHECK(cond)                                                                     \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            ok = 0;                                                                        \
+            printf("FAIL %s (line %d): %s\n", context, line, #cond);                     \
+        }                                                                                  \
+    } while (0)
+    ERR_CHECK(err->step == step);
+    ERR_CHECK(err->os_error == want1 || err->os_error == want2);
+    ERR_CHECK(err->marker_untouched == untouched);
+    ERR_CHECK(whole_text(err->marker, err->marker_len, DRAIN_ERROR_PATH_CAPACITY));
+    ERR_CHECK(whole_text(err->path, err->path_len, DRAIN_ERROR_PATH_CAPACITY));
+    ERR_CHECK(whole_text(err->message, err->message_len, DRAIN_ERROR_MESSAGE_CAPACITY));
+    ERR_CHECK(strcmp(err->marker, marker) == 0);
+    if (path_suffix == NULL) {
+        ERR_CHECK(strcmp(err->path, path) == 0);
+    } else {
+        size_t len = strlen(err->path), suffix = strlen(path_suffix);
+        ERR_CHECK(starts_with(err->path, path));
+        ERR_CHECK(len > strlen(path) + suffix &&
+                  strcmp(err->path + len - suffix, path_suffix) == 0);
+    }
+    /* drain marker "<marker>": <step> ... */
+    char *quoted = join("drain marker \"", marker);
+    ERR_CHECK(starts_with(err->message, quoted));
+    free(quoted);
+    if (step != DRAIN_STEP_CHECK_PAYLOAD && strcmp(err->path, err->marker) != 0) {
+        ERR_CHECK(strstr(err->message, err->path) != NULL);
+    }
+    if (want1 != 0) {
+        char os[32];
+        snprintf(os, sizeof os, "(os error %d)", err->os_error);
+        ERR_CHECK(strstr(err->message, os) != NULL);
+    }
+#undef ERR_CHECK
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        printf("     step %s, errno %d, marker \"%s\", path \"%s\"\n     message: %s\n",
+               drain_step_name(err->step), err->os_error, err->marker, err->path,
+               err->message);
+    }
+}
+
+#define CHECK_ERROR(err, step, want1, want2, marker, path, suffix, untouched)              \
+    check_error((err), (step), (want1), (want2), (marker), (path), (suffix), (untouched),  \
+                __LINE__)
+
+/* A principal so long that the marker would be over the 1 MiB a reader reads would
+ * read back as contentless, a drain nothing could age out: refused before anything is
+ * touched, with a status of its own and a message naming the argument and the limit. */
+static void test_refused_payload(const char *root) {
+    context = "refused payload";
+    char *home = join(root, "/refused");
+    char *marker_file = marker_in(home);
+    size_t big = 2u << 20;
+    char *principal = must_malloc(big + 1);
+    memset(principal, 'p', big);
+    principal[big] = '\0';
+    drain_error err;
+    int errno_out = -1;
+
+    /* No home yet: not even the folder is made. */
+    CHECK_STATUS(drain_write(home, principal, false, &errno_out),
+                 DRAIN_STATUS_INVALID_PAYLOAD);
+    CHECK(errno_out == -1); /* out_errno is for IO_ERROR only */
+    CHECK(!exists(home));
+    CHECK_STATUS(drain_write(home, principal, false, NULL), DRAIN_STATUS_INVALID_PAYLOAD);
+    CHECK_STATUS(drain_write_ex(home, principal, false, NULL), DRAIN_STATUS_INVALID_PAYLOAD);
+    CHECK(!exists(home));
+
+    /* An old marker stays byte for byte; no temporary file appears. */
+    CHECK_STATUS(drain_write(home, "before", false, NULL), DRAIN_STATUS_OK);
+    size_t before_len = 0, after_len = 0;
+    char *before = slurp(marker_file, &before_len);
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex(home, principal, true, &err), DRAIN_STATUS_INVALID_PAYLOAD);
+    CHECK_ERROR(&err, DRAIN_STEP_CHECK_PAYLOAD, 0, 0, marker_file, marker_file, NULL, true);
+    CHECK(strstr(err.message, "principal") != NULL);
+    CHECK(strstr(err.message, "1048576") != NULL);
+    char *after = slurp(marker_file, &after_len);
+    CHECK(before != NULL && after != NULL && before_len == after_len &&
+          memcmp(before, after, before_len) == 0);
+    CHECK(count_entries(home) == 1);
+    CHECK(drain_requested(home));
+    printf("refused payload: %s\n", err.message);
+
+    /* Just under the limit is written, and reads back as written. */
+    size_t fits = (1u << 20) - 200;
+    principal[fits] = '\0';
+    CHECK_STATUS(drain_write_ex(home, principal, false, &err), DRAIN_STATUS_OK);
+    char *read = fetch_text(read_text, home);
+    CHECK(strstr(read, principal) != NULL && strlen(read) > fits);
+    free(read);
+    CHECK_STATUS(drain_clear(home, NULL, NULL), DRAIN_STATUS_OK);
+
+    free(after);
+    free(before);
+    free(principal);
+    free(marker_file);
+    free(home);
+}
+
+/* Failed writes and clears name the step, the path the failing call acted on and the
+ * marker; drain_error is written only for IO_ERROR and INVALID_PAYLOAD. */
+static void test_error_details(const char *root) {
+    context = "error details";
+    drain_error err;
+
+    /* /proc/self exists and refuses new files, to root too: the temporary file. */
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex("/proc/self", "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK(err.os_error != 0);
+    CHECK_ERROR(&err, DRAIN_STEP_CREATE_TEMP, err.os_error, err.os_error,
+                "/proc/self/.drain_request.json", "/proc/self/..drain_request_", ".tmp", true);
+    CHECK(strstr(err.message, "creating a temporary file") != NULL);
+    printf("create_temp: %s\n", err.message);
+    int errno_out = -1;
+    CHECK_STATUS(drain_write("/proc/self", "c-test", false, &errno_out), DRAIN_STATUS_IO_ERROR);
+    CHECK(errno_out == err.os_error); /* the same errno through the plain call */
+
+    /* A home that is a regular file: the home folder cannot be made. */
+    char *file = join(root, "/err-file");
+    char *file_marker = marker_in(file);
+    CHECK(put_file(file, "x", 1) == 0);
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex(file, "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK_ERROR(&err, DRAIN_STEP_CREATE_HOME, EEXIST, ENOTDIR, file_marker, file, NULL, true);
+    bool existed = true;
+    scribble(&err);
+    CHECK_STATUS(drain_clear_ex(file, &existed, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK_ERROR(&err, DRAIN_STEP_REMOVE, ENOTDIR, ENOTDIR, file_marker, file_marker, NULL,
+                true);
+    CHECK(existed); /* not written on failure */
+    CHECK_STATUS(drain_clear_ex(file, NULL, NULL), DRAIN_STATUS_IO_ERROR);
+
+    /* The marker path is a folder: the rename over it fails, and no temporary file
+     * stays; removing it fails too. */
+    char *home = join(root, "/err-dir-marker");
+    char *marker_dir = marker_in(home);
+    CHECK(mkdir(home, 0755) == 0 && mkdir(marker_dir, 0755) == 0);
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex(home, "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK_ERROR(&err, DRAIN_STEP_RENAME, EISDIR, EEXIST, marker_dir, marker_dir, NULL, true);
+    CHECK(count_entries(home) == 1);
+    scribble(&err);
+    CHECK_STATUS(drain_clear_ex(home, NULL, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK_ERROR(&err, DRAIN_STEP_REMOVE, EISDIR, EPERM, marker_dir, marker_dir, NULL, true);
+
+    /* A home too long for any system call: the whole lengths are reported and the
+     * texts cut to fit, NUL-terminated. */
+    size_t long_len = 5000;
+    char *long_home = must_malloc(long_len + 1);
+    memset(long_home, 'd', long_len);
+    long_home[0] = '/';
+    long_home[long_len] = '\0';
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex(long_home, "c-test", false, &err), DRAIN_STATUS_IO_ERROR);
+    CHECK(err.step == DRAIN_STEP_CREATE_HOME && err.os_error == ENAMETOOLONG);
+    CHECK(err.path_len == long_len);
+    CHECK(err.marker_len == long_len + strlen("/.drain_request.json"));
+    CHECK(err.message_len > DRAIN_ERROR_MESSAGE_CAPACITY);
+    CHECK(strlen(err.path) == DRAIN_ERROR_PATH_CAPACITY - 1);
+    CHECK(strncmp(err.path, long_home, DRAIN_ERROR_PATH_CAPACITY - 1) == 0);
+    CHECK(strlen(err.marker) == DRAIN_ERROR_PATH_CAPACITY - 1);
+    CHECK(strlen(err.message) == DRAIN_ERROR_MESSAGE_CAPACITY - 1);
+    CHECK(starts_with(err.message, "drain marker \"/ddd"));
+
+    /* Other statuses leave drain_error as it was. */
+    char *fine = join(root, "/err-fine");
+    scribble(&err);
+    CHECK_STATUS(drain_write_ex(fine, NULL, false, &err), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(drain_write_ex(fine, "\xc3", false, &err), DRAIN_STATUS_INVALID_UTF8);
+    CHECK(!exists(fine));
+    CHECK_STATUS(drain_write_ex(fine, "c-test", false, &err), DRAIN_STATUS_OK);
+    existed = false;
+    CHECK_STATUS(drain_clear_ex(fine, &existed, &err), DRAIN_STATUS_OK);
+    CHECK(existed);
+    CHECK_STATUS(drain_clear_ex(fine, &existed, &err), DRAIN_STATUS_OK);
+    CHECK(!existed);
+    CHECK(scribbled(&err));
+    CHECK(rmdir(fine) == 0);
+
+    free(fine);
+    free(long_home);
+    free(marker_dir);
+    free(home);
+    free(file_marker);
+    free(file);
+}
+
 static void check_io_error(drain_status status, const char *call, int err, int want1,
                            int want2, int line) {
     check_status(status, DRAIN_STATUS_IO_ERROR, call, line);
@@ -545,6 +768,22 @@ static void read_only_checks(const char *home, const char *marker_file) {
     char *below = join(home, "/sub");
     err = -1;
     CHECK_IO_ERROR(drain_write(below, "c-test", false, &err), err, EACCES, EPERM);
+    /* What failed: the temporary file could not be made, the marker not removed. */
+    drain_error details;
+    CHECK_STATUS(drain_write_ex(home, "c-test", false, &details), DRAIN_STATUS_IO_ERROR);
+    char *temp_prefix = join(home, "/..drain_request_");
+    CHECK_ERROR(&details, DRAIN_STEP_CREATE_TEMP, EACCES, EPERM, marker_file, temp_prefix,
+                ".tmp", true);
+    CHECK_STATUS(drain_clear_ex(home, NULL, &details), DRAIN_STATUS_IO_ERROR);
+    CHECK_ERROR(&details, DRAIN_STEP_REMOVE, EACCES, EPERM, marker_file, marker_file, NULL,
+                true);
+    CHECK_STATUS(drain_write_ex(below, "c-test", false, &details), DRAIN_STATUS_IO_ERROR);
+    char *below_marker = marker_in(below);
+    CHECK_ERROR(&details, DRAIN_STEP_CREATE_HOME, EACCES, EPERM, below_marker, below, NULL,
+                true);
+    CHECK(drain_requested(home));
+    free(below_marker);
+    free(temp_prefix);
     free(below);
 }
 
@@ -639,8 +878,8 @@ static void test_threads(const char *root) {
 
 static void test_static_strings(void) {
     context = "static strings";
-    const char *messages[9];
-    for (uint32_t status = 0; status < 9; status++) {
+    const char *messages[10];
+    for (uint32_t status = 0; status < 10; status++) {
         messages[status] = drain_status_message(status);
         CHECK(messages[status] != NULL && messages[status][0] != '\0');
         CHECK(strcmp(messages[status], "unknown status") != 0);
@@ -648,10 +887,22 @@ static void test_static_strings(void) {
             CHECK(strcmp(messages[status], messages[other]) != 0);
         }
     }
-    CHECK(strcmp(drain_status_message(9), "unknown status") == 0);
+    CHECK(strcmp(drain_status_message(10), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(1000), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(drain_status_message(DRAIN_STATUS_OK) == drain_status_message(0)); /* static */
+
+    /* The steps' stable names, the same in every binding. */
+    const char *steps[] = {"none", "check_payload", "create_home", "follow_link",
+                           "create_temp", "keep_mode", "write_temp", "sync_temp",
+                           "rename", "sync_folder", "remove"};
+    for (uint32_t step = 0; step < sizeof steps / sizeof steps[0]; step++) {
+        CHECK(strcmp(drain_step_name(step), steps[step]) == 0);
+    }
+    CHECK(strcmp(drain_step_name(DRAIN_STEP_CREATE_TEMP), "create_temp") == 0);
+    CHECK(strcmp(drain_step_name(11), "unknown step") == 0);
+    CHECK(strcmp(drain_step_name(UINT32_MAX), "unknown step") == 0);
+    CHECK(drain_step_name(DRAIN_STEP_RENAME) == drain_step_name(8)); /* static */
 
     const char *version = drain_version();
     CHECK(version != NULL && strcmp(version, DRAIN_EXPECTED_VERSION) == 0);
@@ -699,6 +950,8 @@ int main(int argc, char **argv) {
     test_null_arguments(root);
     test_unwritable_home(root);
     test_read_only_home(root);
+    test_refused_payload(root);
+    test_error_details(root);
     if (remove_tree(root) != 0) {
         perror("removing the temporary folder");
         failed++;

@@ -575,7 +575,8 @@ static void test_errors(const char *root) {
     CHECK(strcmp(drain_status_message(DRAIN_STATUS_STOPPED), "unknown status") != 0);
     CHECK(strcmp(drain_status_message(DRAIN_STATUS_TIMED_OUT),
                  drain_status_message(DRAIN_STATUS_STOPPED)) != 0);
-    CHECK(strcmp(drain_status_message(9), "unknown status") == 0);
+    const char *past_last = drain_status_message(DRAIN_STATUS_INVALID_PAYLOAD + 1);
+    CHECK(strcmp(past_last, "unknown status") == 0);
     CHECK(strcmp(drain_state_name(DRAIN_STATE_ABSENT), "absent") == 0);
     CHECK(strcmp(drain_state_name(DRAIN_STATE_ACTIVE), "active") == 0);
     CHECK(strcmp(drain_state_name(DRAIN_STATE_SUPPRESSED), "suppressed") == 0);
