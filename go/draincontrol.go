@@ -14,6 +14,12 @@
 // UTF-8. A path or string holding a NUL byte cannot cross into C; it is rejected
 // (an error wrapping [ErrNUL], or false), never truncated.
 //
+// A failed [Write] or [Clear] is a [*MarkerError]: it names the marker, the step that
+// failed and the path that step acted on, and unwraps to an [*fs.PathError] (Op the
+// step, Err the [syscall.Errno]) for an I/O failure, or to [StatusInvalidPayload] for a
+// payload refused before anything was written. Other failures of the library are a
+// [*StatusError].
+//
 // Every function is safe for concurrent use by multiple goroutines. The library
 // keeps no per-thread state, so no call needs runtime.LockOSThread. One caveat comes
 // from C: with home "", the library reads HERMES_HOME through the C environment, and
@@ -118,14 +124,25 @@ func Inspect(home string) (Verdict, error) {
 // this instantiation's epoch and the current UTC time, atomically and durably. The
 // home folder is created if missing. Writing again refreshes requested_at.
 //
-// An I/O failure is an [*fs.PathError] with Op "write", the marker path, and the
-// [syscall.Errno] as Err (EIO when the OS gave none), so errors.Is(err,
-// fs.ErrPermission) works. A failure before the rename leaves the old marker (or its
-// absence) untouched; only the last step, flushing the folder after the rename, can
-// fail with the new marker already in place. The Path is always the marker path, even
-// when the call that failed acted on the home folder or the temporary file beside the
-// marker: the C ABI reports only the errno. A principal that is not UTF-8 writes
-// nothing and gives a [*StatusError] with [StatusInvalidUTF8].
+// A failure is a [*MarkerError] naming the marker, the step that failed and the path it
+// acted on:
+//
+//   - an I/O failure unwraps to an [*fs.PathError] whose Op is the step ("create_home",
+//     "create_temp", "write_temp", "sync_temp", "rename", "sync_folder", ...), whose
+//     Path is the path the failing call acted on (the home folder, the temporary file
+//     beside the marker, the marker, its folder), and whose Err is the [syscall.Errno],
+//     so errors.As(err, &pathErr) and errors.Is(err, fs.ErrPermission) work;
+//   - a principal so long that the marker would be over the 1 MiB a reader reads (it
+//     would read back as contentless, a drain nothing could age out) is refused before
+//     anything is touched: errors.Is(err, [StatusInvalidPayload]), with a message naming
+//     the argument and the limit.
+//
+// A failed write leaves no temporary file. A failure before the rename leaves the old
+// marker (or its absence) untouched; only the last step, "sync_folder" (flushing the
+// folder after the rename), can fail with the new marker already in place
+// ([MarkerError.MarkerUntouched] says which). A principal that is not UTF-8 writes
+// nothing and gives a [*StatusError] with [StatusInvalidUTF8]; one holding a NUL byte,
+// an error wrapping [ErrNUL].
 func Write(home, principal string, suppressNotification bool) error {
 	h, err := cHome("write", home)
 	if err != nil {
@@ -137,14 +154,16 @@ func Write(home, principal string, suppressNotification bool) error {
 		return err
 	}
 	defer C.free(unsafe.Pointer(p))
-	var errno C.int
-	st := C.drain_write(h, p, C.bool(suppressNotification), &errno)
-	return ioError("write", home, st, errno)
+	var failure C.drain_error
+	st := C.drain_write_ex(h, p, C.bool(suppressNotification), &failure)
+	return markerError("write", home, st, &failure)
 }
 
 // Clear cancels a drain: it removes the marker of home and reports whether there was
-// one. A missing marker is not an error (Clear is idempotent); any other failure is an
-// [*fs.PathError] with Op "clear", the marker path and the [syscall.Errno].
+// one. A missing marker is not an error (Clear is idempotent). Any other failure is a
+// [*MarkerError] that unwraps to an [*fs.PathError]: Op "remove" (Path the marker; the
+// marker is untouched) or "sync_folder" (Path its folder; the marker is already gone),
+// and the [syscall.Errno].
 func Clear(home string) (existed bool, err error) {
 	h, err := cHome("clear", home)
 	if err != nil {
@@ -152,9 +171,9 @@ func Clear(home string) (existed bool, err error) {
 	}
 	defer C.free(unsafe.Pointer(h))
 	var out C.bool
-	var errno C.int
-	st := C.drain_clear(h, &out, &errno)
-	if err := ioError("clear", home, st, errno); err != nil {
+	var failure C.drain_error
+	st := C.drain_clear_ex(h, &out, &failure)
+	if err := markerError("clear", home, st, &failure); err != nil {
 		return false, err
 	}
 	return bool(out), nil
@@ -163,9 +182,17 @@ func Clear(home string) (existed bool, err error) {
 // Read returns the marker of home as the original's read_drain_request does: a nil
 // map when there is no marker (or it cannot be read), an empty map when the marker is
 // contentless (empty, torn, not UTF-8, not a JSON object, over 1 MiB), else its JSON
-// object. Numbers are [json.Number], so big integers stay exact; nested objects are
-// map[string]any and arrays []any. The error is only for a home holding a NUL byte
-// or a library failure.
+// object. The error is only for a home holding a NUL byte or a library failure.
+//
+// The values are those Python's json.loads reads from the marker, in these types:
+// strings are string, true and false bool, null nil, objects map[string]any (a
+// duplicate key: the last one wins) and arrays []any. Numbers are [json.Number],
+// holding the marker's own digits (only an exponent's spelling may change: 1E5 comes
+// back as 1e+5), so nothing is rounded: an integer of any size keeps its exact digits
+// (read it with Int64, or math/big's SetString when it may not fit), and "-0" is the
+// integer 0. A number is a float for Python when its text holds a '.', an 'e' or an
+// 'E' (Float64 then gives the same double as Python's float(), 0 for an underflow such
+// as 1e-400, -0 for -0.0); otherwise it is an integer.
 func Read(home string) (map[string]any, error) {
 	h, err := cHome("read", home)
 	if err != nil {
@@ -380,19 +407,48 @@ func goVerdict(v *C.drain_verdict) Verdict {
 	}
 }
 
-// ioError turns the status of a write or clear into an error: an I/O failure becomes
-// an *fs.PathError naming the marker path and carrying the errno.
-func ioError(op, home string, st C.drain_status, errno C.int) error {
+// markerError turns the status of a write or clear into an error: a failure at one of
+// its steps becomes a *MarkerError, from what the library wrote to failure.
+func markerError(op, home string, st C.drain_status, failure *C.drain_error) error {
 	switch Status(st) {
 	case StatusOK:
 		return nil
-	case StatusIOError:
-		var cause error = syscall.Errno(errno)
-		if errno == 0 {
-			cause = statusError(op, st)
-		}
-		return &fs.PathError{Op: op, Path: MarkerPath(home), Err: cause}
+	case StatusIOError, StatusInvalidPayload:
 	default:
 		return statusError(op, st)
 	}
+	step := C.GoString(C.drain_step_name(C.uint32_t(failure.step)))
+	err := &MarkerError{
+		Op:              op,
+		Marker:          errorText(&failure.marker[0], failure.marker_len, C.DRAIN_ERROR_PATH_CAPACITY),
+		Step:            step,
+		MarkerUntouched: bool(failure.marker_untouched),
+		Message:         errorText(&failure.message[0], failure.message_len, C.DRAIN_ERROR_MESSAGE_CAPACITY),
+		Err:             StatusInvalidPayload,
+	}
+	if uint64(failure.marker_len) >= C.DRAIN_ERROR_PATH_CAPACITY {
+		err.Marker = MarkerPath(home) // cut to fit; this gives it whole
+	}
+	if uint64(failure.message_len) >= C.DRAIN_ERROR_MESSAGE_CAPACITY {
+		err.Message += "..."
+	}
+	if Status(st) == StatusIOError {
+		errno := syscall.Errno(failure.os_error)
+		if errno == 0 {
+			errno = syscall.EIO
+		}
+		path := errorText(&failure.path[0], failure.path_len, C.DRAIN_ERROR_PATH_CAPACITY)
+		err.Err = &fs.PathError{Op: step, Path: path, Err: errno}
+	}
+	return err
+}
+
+// errorText is a text of a drain_error: length bytes, or the capacity - 1 bytes kept
+// when the text was cut to fit.
+func errorText(text *C.char, length C.size_t, capacity uint64) string {
+	n := uint64(length)
+	if n >= capacity {
+		n = capacity - 1
+	}
+	return C.GoStringN(text, C.int(n))
 }

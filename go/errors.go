@@ -19,28 +19,35 @@ var ErrNUL = errors.New("contains a NUL byte")
 // errors.Is(err, StatusInvalidUTF8) tells what a [*StatusError] carries.
 type Status uint32
 
-// The status codes of the C ABI.
+// The status codes of the C ABI, taken from its header.
 const (
 	// StatusOK: success. Never carried by an error.
-	StatusOK Status = 0
+	StatusOK Status = C.DRAIN_STATUS_OK
 	// StatusNullArgument: a required pointer was NULL (a bug in this package if seen).
-	StatusNullArgument Status = 1
+	StatusNullArgument Status = C.DRAIN_STATUS_NULL_ARGUMENT
 	// StatusInvalidUTF8: a principal or epoch argument is not UTF-8; nothing was written.
-	StatusInvalidUTF8 Status = 2
+	StatusInvalidUTF8 Status = C.DRAIN_STATUS_INVALID_UTF8
 	// StatusBufferTooSmall: a text result did not fit (handled inside this package).
-	StatusBufferTooSmall Status = 3
-	// StatusIOError: the operating system refused; surfaces as an *fs.PathError.
-	StatusIOError Status = 4
+	StatusBufferTooSmall Status = C.DRAIN_STATUS_BUFFER_TOO_SMALL
+	// StatusIOError: the operating system refused; surfaces as a [*MarkerError] around
+	// an *fs.PathError.
+	StatusIOError Status = C.DRAIN_STATUS_IO_ERROR
 	// StatusPanic: the library caught a panic of its own; the call did nothing useful.
-	StatusPanic Status = 5
+	StatusPanic Status = C.DRAIN_STATUS_PANIC
 	// StatusInvalidArgument: an argument had a value the library does not accept.
-	StatusInvalidArgument Status = 6
+	StatusInvalidArgument Status = C.DRAIN_STATUS_INVALID_ARGUMENT
 	// StatusTimedOut: a watcher's wait ended without a change (handled inside this
 	// package).
-	StatusTimedOut Status = 7
+	StatusTimedOut Status = C.DRAIN_STATUS_TIMED_OUT
 	// StatusStopped: the watcher was stopped (handled inside this package: a closed
 	// [Watcher] closes its channel).
-	StatusStopped Status = 8
+	StatusStopped Status = C.DRAIN_STATUS_STOPPED
+	// StatusInvalidPayload: [Write] refused its payload before touching the disk, because
+	// the marker would not read back as written: a principal so long that the marker
+	// would be over the 1 MiB a reader reads (it would read as contentless, a drain that
+	// nothing could age out). Carried by the [*MarkerError] [Write] returns, so
+	// errors.Is(err, StatusInvalidPayload) tells it.
+	StatusInvalidPayload Status = C.DRAIN_STATUS_INVALID_PAYLOAD
 )
 
 // Error returns the library's message for s (drain_status_message), which is static
@@ -54,8 +61,8 @@ func (s Status) String() string {
 	return s.Error()
 }
 
-// StatusError is a failure of a library call other than an I/O error (those are
-// *fs.PathError): the operation, the status and the library's message for it.
+// StatusError is a failure of a library call other than a failed write or clear (those
+// are a [*MarkerError]): the operation, the status and the library's message for it.
 type StatusError struct {
 	// Op names the operation: "write", "clear", "read", "classify", ...
 	Op string
@@ -78,4 +85,47 @@ func (e *StatusError) Unwrap() error {
 func statusError(op string, st C.drain_status) *StatusError {
 	s := Status(st)
 	return &StatusError{Op: op, Status: s, Message: s.Error()}
+}
+
+// MarkerError is the error of a [Write] or [Clear] that failed at one of its steps: which
+// marker, which step, on which path, and why. Unwrap gives what failed:
+//
+//   - for an I/O failure, an [*fs.PathError] whose Op is the step ("create_home",
+//     "follow_link", "create_temp", "keep_mode", "write_temp", "sync_temp", "rename",
+//     "sync_folder" or "remove"), whose Path is the path the failing call acted on (the
+//     home folder, the temporary file beside the marker, the marker or the file its
+//     link points to, or the marker's folder), and whose Err is the [syscall.Errno]
+//     (EIO when the OS gave none); so errors.As(err, &pathErr) and errors.Is(err,
+//     fs.ErrPermission) work as for any file operation;
+//   - for a payload [Write] refused before touching the disk, [StatusInvalidPayload]
+//     (Step "check_payload"); the message names the argument and the limit.
+type MarkerError struct {
+	// Op is the operation: "write" or "clear".
+	Op string
+	// Marker is the marker path the call was for: <home>/.drain_request.json.
+	Marker string
+	// Step is the step that failed, by its stable name (the same in every binding):
+	// "check_payload" for a refused payload, else the Op of the *fs.PathError.
+	Step string
+	// MarkerUntouched tells whether the old marker (or its absence) is as it was: true
+	// for a failure at any step before the rename (or the removal); false only for
+	// "sync_folder", when the new marker is already in place (or the marker already
+	// gone) and only flushing the folder failed. No temporary file is left either way.
+	MarkerUntouched bool
+	// Message is the library's description, the same text in every binding, such as
+	// `drain marker "/h/.drain_request.json": creating a temporary file
+	// "/h/..drain_request_0.tmp": Permission denied (os error 13)`.
+	Message string
+	// Err is the *fs.PathError of an I/O failure, or [StatusInvalidPayload].
+	Err error
+}
+
+// Error returns "draincontrol: <op>: " followed by [MarkerError.Message].
+func (e *MarkerError) Error() string {
+	return "draincontrol: " + e.Op + ": " + e.Message
+}
+
+// Unwrap returns [MarkerError.Err]: the *fs.PathError, or [StatusInvalidPayload].
+func (e *MarkerError) Unwrap() error {
+	return e.Err
 }

@@ -2,9 +2,11 @@ package draincontrol_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,6 +71,7 @@ func TestStatusMessagesAreDistinctAndStatic(t *testing.T) {
 		draincontrol.StatusOK, draincontrol.StatusNullArgument, draincontrol.StatusInvalidUTF8,
 		draincontrol.StatusBufferTooSmall, draincontrol.StatusIOError, draincontrol.StatusPanic,
 		draincontrol.StatusInvalidArgument, draincontrol.StatusTimedOut, draincontrol.StatusStopped,
+		draincontrol.StatusInvalidPayload,
 	}
 	seen := map[string]draincontrol.Status{}
 	for i, s := range known {
@@ -103,5 +106,26 @@ func TestStatusErrorUnwrapsToItsStatus(t *testing.T) {
 	}
 	if got := err.Error(); got != "draincontrol: write: m (status 5)" {
 		t.Fatalf("Error() = %q", got)
+	}
+}
+
+func TestMarkerErrorSaysItAllAndUnwrapsToWhatFailed(t *testing.T) {
+	pathErr := &fs.PathError{Op: "create_temp", Path: "/h/..drain_request_0.tmp", Err: syscall.EACCES}
+	err := error(&draincontrol.MarkerError{
+		Op: "write", Marker: "/h/.drain_request.json", Step: "create_temp", MarkerUntouched: true,
+		Message: `drain marker "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp": Permission denied (os error 13)`,
+		Err:     pathErr,
+	})
+	want := `draincontrol: write: drain marker "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp": Permission denied (os error 13)`
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+	var got *fs.PathError
+	if !errors.As(err, &got) || got != pathErr || !errors.Is(err, fs.ErrPermission) || !errors.Is(err, syscall.EACCES) {
+		t.Errorf("%v does not unwrap to its *fs.PathError and errno", err)
+	}
+	refused := error(&draincontrol.MarkerError{Op: "write", Step: "check_payload", Err: draincontrol.StatusInvalidPayload})
+	if !errors.Is(refused, draincontrol.StatusInvalidPayload) || errors.As(refused, &got) {
+		t.Errorf("a refused payload must match StatusInvalidPayload and no *fs.PathError")
 	}
 }
