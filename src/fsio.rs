@@ -224,14 +224,25 @@ fn describe_file_type(mode: libc::mode_t) -> &'static str {
 /// where the process may chown. On failure before the rename the temp file is gone
 /// and the old marker untouched; the error is the first one that happened.
 pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_marker_with_mode(marker, bytes, None)
+}
+
+/// [`write_marker`] with the new file's mode given, as Python's `atomic_json_write(...,
+/// mode=...)` takes it: the temporary file is created `0600` (owner only) and given
+/// `mode` (its permission bits, `& 0o7777`) before any byte is written, so the content
+/// is never more readable than `mode` allows, not even for an instant; `mode=0o600` is
+/// `0600` from creation. An existing file's owner is kept as [`write_marker`] keeps it.
+/// `None` is [`write_marker`].
+pub fn write_marker_with_mode(marker: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
     let folder = parent_folder(marker);
     fs::create_dir_all(folder).map_err(|e| Error::new(Step::CreateHome, marker, folder, e))?;
     let target =
         follow_links(marker).map_err(|e| Error::new(Step::FollowLink, marker, marker, e))?;
     let existing = fs::metadata(&target).ok();
 
-    let (temp_path, mut file, slotted) =
-        create_temp(folder).map_err(|(path, e)| Error::new(Step::CreateTemp, marker, &path, e))?;
+    let creation_mode = if mode.is_some() { 0o600 } else { 0o644 };
+    let (temp_path, mut file, slotted) = create_temp(folder, creation_mode)
+        .map_err(|(path, e)| Error::new(Step::CreateTemp, marker, &path, e))?;
     let temp = TempFile(Some(temp_path));
     let temp_path = temp.path();
     if let Some(old) = &existing {
@@ -240,7 +251,9 @@ pub fn write_marker(marker: &Path, bytes: &[u8]) -> Result<(), Error> {
         // The owner goes first: a chown clears the set-user-ID and set-group-ID bits,
         // so a mode set before it would lose them.
         let _ = std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()));
-        file.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+    }
+    if let Some(mode) = mode.or_else(|| existing.as_ref().map(MetadataExt::mode)) {
+        file.set_permissions(fs::Permissions::from_mode(mode & 0o7777))
             .map_err(|e| Error::new(Step::KeepMode, marker, temp_path, e))?;
     }
     file.write_all(bytes)
@@ -298,11 +311,11 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Creates the temp file in `folder`: exclusive, not following links, close-on-exec
-/// (std's default), mode 0644 less the umask. The first free slot name is taken, so
+/// (std's default), `mode` less the umask. The first free slot name is taken, so
 /// that finding a killed writer's leftover never needs a listing of the folder (see
 /// [`sweep_leftovers_now_and_then`]); a random name only when every slot is taken.
 /// Also says whether a slot was had.
-fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), (PathBuf, io::Error)> {
+fn create_temp(folder: &Path, mode: u32) -> Result<(PathBuf, File, bool), (PathBuf, io::Error)> {
     let slots = (0..TEMP_SLOTS).map(|slot| (slot.to_string(), true));
     let random = (0..16).map(|_| (random_suffix(), false));
     let mut last_path = temp_path(folder, "");
@@ -311,7 +324,7 @@ fn create_temp(folder: &Path) -> Result<(PathBuf, File, bool), (PathBuf, io::Err
         match OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0o644)
+            .mode(mode)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
         {
