@@ -116,7 +116,8 @@ enum drain_step
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * No step: the `drain_error` was not filled in by a failure ("none").
+   * No step ("none"): nothing was attempted (an argument was refused), or a panic
+   * left unknown what was.
    */
   DRAIN_STEP_NONE = 0,
   /**
@@ -259,9 +260,11 @@ typedef struct drain_verdict {
  * says it all. Plain data, owned by the caller (it may live on the stack; it holds no
  * pointers and needs no freeing).
  *
- * Written only when the call returns `DRAIN_STATUS_IO_ERROR` or
- * `DRAIN_STATUS_INVALID_PAYLOAD`, and then whole; on any other status it is left as it
- * was.
+ * Written whole on every failure, never on success: after any status but
+ * `DRAIN_STATUS_OK`, `message` says what went wrong and may be printed as it is. For
+ * `DRAIN_STATUS_IO_ERROR` and `DRAIN_STATUS_INVALID_PAYLOAD` every field is as below;
+ * for any other failure (a NULL or non-UTF-8 principal, a panic) `step` is
+ * `DRAIN_STEP_NONE`, `os_error` 0 and `path` empty.
  *
  * Texts are NUL-terminated and cut to fit: each `*_len` is the text's whole length
  * without the NUL, and the array holds all of it when `*_len` is below the array's
@@ -284,7 +287,8 @@ typedef struct drain_error {
    * Whether the old marker (or its absence) is untouched: true for a failure at any
    * step before the rename (or the removal), false only for `DRAIN_STEP_SYNC_FOLDER`,
    * when the new marker is already in place (or the marker already gone) and only
-   * the flush of the folder failed. No temporary file is ever left behind.
+   * the flush of the folder failed, and after a panic, when it is not known. No
+   * temporary file is ever left behind.
    */
   bool marker_untouched;
   /**
@@ -301,22 +305,23 @@ typedef struct drain_error {
   size_t message_len;
   /**
    * The marker path the call was for (`<home>/.drain_request.json`): raw bytes, not
-   * necessarily UTF-8.
+   * necessarily UTF-8. Empty after a panic.
    */
   char marker[DRAIN_ERROR_PATH_CAPACITY];
   /**
    * The path the failing call acted on: the home folder (`DRAIN_STEP_CREATE_HOME`),
    * the temporary file beside the marker (`CREATE_TEMP` .. `SYNC_TEMP`), the marker
    * or the file its link points to (`FOLLOW_LINK`, `RENAME`, `REMOVE`,
-   * `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`). Raw bytes, not necessarily UTF-8.
+   * `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`); empty for `DRAIN_STEP_NONE`.
+   * Raw bytes, not necessarily UTF-8.
    */
   char path[DRAIN_ERROR_PATH_CAPACITY];
   /**
    * For people and logs, UTF-8 (a cut never splits a character): `drain marker
    * "<marker>": <the step> "<path>": <the OS error>`, such as `drain marker
    * "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp":
-   * Permission denied (os error 13)`; for a refused payload, which argument is at
-   * fault and the limit.
+   * Permission denied (os error 13)`; for a refused payload or argument, which
+   * argument is at fault and why (for a payload, the limit).
    */
   char message[DRAIN_ERROR_MESSAGE_CAPACITY];
 } drain_error;
@@ -439,19 +444,18 @@ drain_status drain_inspect(const char *home, struct drain_verdict *out);
 drain_status drain_write(const char *home, const char *principal, bool suppress_notification, int *out_errno);
 
 /**
- * `drain_write`, telling what failed: on `DRAIN_STATUS_IO_ERROR` or
- * `DRAIN_STATUS_INVALID_PAYLOAD`, when `out_err` is not NULL, `*out_err` receives the
- * failed step, the OS error number, the marker path, the path the failing call acted
- * on (the home folder, the temporary file, the marker, its folder), whether the old
- * marker is untouched, and a message naming them all (see `drain_error`). On any other
- * status `*out_err` is left as it was.
+ * `drain_write`, telling what failed: on any failure, when `out_err` is not NULL,
+ * `*out_err` receives the failed step, the OS error number, the marker path, the path
+ * the failing call acted on (the home folder, the temporary file, the marker, its
+ * folder), whether the old marker is untouched, and a message naming them all (see
+ * `drain_error`). On success `*out_err` is left as it was.
  *
  * Returns what `drain_write` returns. A caller that only prints:
  *
  * ```c
  * drain_error err;
  * if (drain_write_ex(home, "dashboard", false, &err) != DRAIN_STATUS_OK)
- *     fprintf(stderr, "%s\n", err.message);  // only for IO_ERROR / INVALID_PAYLOAD
+ *     fprintf(stderr, "%s\n", err.message);
  * ```
  *
  * Thread-safe, as `drain_write`: the struct is the caller's, and nothing is kept.
@@ -481,12 +485,12 @@ drain_status drain_write_ex(const char *home, const char *principal, bool suppre
 drain_status drain_clear(const char *home, bool *out_existed, int *out_errno);
 
 /**
- * `drain_clear`, telling what failed: on `DRAIN_STATUS_IO_ERROR`, when `out_err` is
- * not NULL, `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old
- * marker untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the
- * OS error number, the marker path, the path the failing call acted on and a message
- * (see `drain_error`). On any other status `*out_err` is left as it was; on success,
- * `*out_existed` as for `drain_clear`.
+ * `drain_clear`, telling what failed: on any failure, when `out_err` is not NULL,
+ * `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old marker
+ * untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the OS
+ * error number, the marker path, the path the failing call acted on and a message (see
+ * `drain_error`). On success `*out_err` is left as it was, and `*out_existed` is
+ * written as for `drain_clear`.
  *
  * Returns what `drain_clear` returns. Thread-safe.
  *

@@ -8,9 +8,8 @@
 //! Conventions, shared by every `drain_*` function:
 //! - A status of [`DrainStatus::Ok`] (0) is success; outputs are written through
 //!   out-pointers only on success, except the needed length on
-//!   [`DrainStatus::BufferTooSmall`], and the OS error number or the [`DrainError`] of a
-//!   failed write or clear on [`DrainStatus::IoError`] and
-//!   [`DrainStatus::InvalidPayload`].
+//!   [`DrainStatus::BufferTooSmall`], the OS error number on [`DrainStatus::IoError`],
+//!   and the [`DrainError`] of a failed write or clear.
 //! - Text comes back in caller buffers (see [`drain_read`]); the library never
 //!   allocates memory that the caller must free, and returns only static strings.
 //! - Paths are NUL-terminated bytes and need not be UTF-8. A NULL `home` means the
@@ -169,7 +168,8 @@ pub const DRAIN_ERROR_MESSAGE_CAPACITY: usize = 4096;
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DrainStep {
-    /// No step: the `drain_error` was not filled in by a failure ("none").
+    /// No step ("none"): nothing was attempted (an argument was refused), or a panic
+    /// left unknown what was.
     #[default]
     None = 0,
     /// Checking the payload before anything is written ("check_payload"): it would not
@@ -264,9 +264,11 @@ impl DrainStep {
 /// says it all. Plain data, owned by the caller (it may live on the stack; it holds no
 /// pointers and needs no freeing).
 ///
-/// Written only when the call returns `DRAIN_STATUS_IO_ERROR` or
-/// `DRAIN_STATUS_INVALID_PAYLOAD`, and then whole; on any other status it is left as it
-/// was.
+/// Written whole on every failure, never on success: after any status but
+/// `DRAIN_STATUS_OK`, `message` says what went wrong and may be printed as it is. For
+/// `DRAIN_STATUS_IO_ERROR` and `DRAIN_STATUS_INVALID_PAYLOAD` every field is as below;
+/// for any other failure (a NULL or non-UTF-8 principal, a panic) `step` is
+/// `DRAIN_STEP_NONE`, `os_error` 0 and `path` empty.
 ///
 /// Texts are NUL-terminated and cut to fit: each `*_len` is the text's whole length
 /// without the NUL, and the array holds all of it when `*_len` is below the array's
@@ -285,7 +287,8 @@ pub struct DrainError {
     /// Whether the old marker (or its absence) is untouched: true for a failure at any
     /// step before the rename (or the removal), false only for `DRAIN_STEP_SYNC_FOLDER`,
     /// when the new marker is already in place (or the marker already gone) and only
-    /// the flush of the folder failed. No temporary file is ever left behind.
+    /// the flush of the folder failed, and after a panic, when it is not known. No
+    /// temporary file is ever left behind.
     pub marker_untouched: bool,
     /// The length of the marker path, in bytes, without the NUL.
     pub marker_len: usize,
@@ -294,18 +297,19 @@ pub struct DrainError {
     /// The length of the message, in bytes, without the NUL.
     pub message_len: usize,
     /// The marker path the call was for (`<home>/.drain_request.json`): raw bytes, not
-    /// necessarily UTF-8.
+    /// necessarily UTF-8. Empty after a panic.
     pub marker: [c_char; DRAIN_ERROR_PATH_CAPACITY],
     /// The path the failing call acted on: the home folder (`DRAIN_STEP_CREATE_HOME`),
     /// the temporary file beside the marker (`CREATE_TEMP` .. `SYNC_TEMP`), the marker
     /// or the file its link points to (`FOLLOW_LINK`, `RENAME`, `REMOVE`,
-    /// `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`). Raw bytes, not necessarily UTF-8.
+    /// `CHECK_PAYLOAD`), or its folder (`SYNC_FOLDER`); empty for `DRAIN_STEP_NONE`.
+    /// Raw bytes, not necessarily UTF-8.
     pub path: [c_char; DRAIN_ERROR_PATH_CAPACITY],
     /// For people and logs, UTF-8 (a cut never splits a character): `drain marker
     /// "<marker>": <the step> "<path>": <the OS error>`, such as `drain marker
     /// "/h/.drain_request.json": creating a temporary file "/h/..drain_request_0.tmp":
-    /// Permission denied (os error 13)`; for a refused payload, which argument is at
-    /// fault and the limit.
+    /// Permission denied (os error 13)`; for a refused payload or argument, which
+    /// argument is at fault and why (for a payload, the limit).
     pub message: [c_char; DRAIN_ERROR_MESSAGE_CAPACITY],
 }
 
@@ -332,6 +336,39 @@ impl DrainError {
         out.path_len = copy_cut(&mut out.path, error.path().as_os_str().as_bytes(), None);
         out.message_len = copy_cut(&mut out.message, message.as_bytes(), Some(&message));
         out
+    }
+}
+
+impl DrainError {
+    /// A failure with no step: nothing was attempted (or, after a panic, what was is
+    /// unknown).
+    fn without_step(marker: &[u8], marker_untouched: bool, message: &str) -> Self {
+        let mut out = DrainError {
+            step: DrainStep::None,
+            os_error: 0,
+            marker_untouched,
+            marker_len: 0,
+            path_len: 0,
+            message_len: 0,
+            marker: [0; DRAIN_ERROR_PATH_CAPACITY],
+            path: [0; DRAIN_ERROR_PATH_CAPACITY],
+            message: [0; DRAIN_ERROR_MESSAGE_CAPACITY],
+        };
+        out.marker_len = copy_cut(&mut out.marker, marker, None);
+        out.message_len = copy_cut(&mut out.message, message.as_bytes(), Some(message));
+        out
+    }
+
+    /// An argument refused before anything was done: `what` says which and why.
+    fn argument(marker: &Path, what: &str) -> Self {
+        let message = format!("drain marker {marker:?}: {what}; nothing was written");
+        DrainError::without_step(marker.as_os_str().as_bytes(), true, &message)
+    }
+
+    /// A panic inside the library: what it had done is unknown.
+    fn panic() -> Self {
+        let message = DrainStatus::Panic.message().to_str().unwrap_or("a panic");
+        DrainError::without_step(b"", false, message)
     }
 }
 
@@ -550,15 +587,37 @@ unsafe fn marker_error(
     out_errno: *mut c_int,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    if !out_err.is_null() {
-        // SAFETY: non-NULL and writable per the caller's contract.
-        unsafe { out_err.write(DrainError::new(error)) };
-    }
+    // SAFETY: passed on from the caller.
+    unsafe { write_error(out_err, || DrainError::new(error)) };
     if error.is_refused_payload() {
         return DrainStatus::InvalidPayload;
     }
     // SAFETY: passed on from the caller.
     unsafe { io_error(error.raw_os_error(), out_errno) }
+}
+
+/// Writes the [`DrainError`] `make` gives through `out_err`, when it is not NULL.
+///
+/// # Safety
+/// `out_err` is NULL or valid for a write of a [`DrainError`].
+unsafe fn write_error(out_err: *mut DrainError, make: impl FnOnce() -> DrainError) {
+    if !out_err.is_null() {
+        // SAFETY: non-NULL and writable per the caller's contract.
+        unsafe { out_err.write(make()) };
+    }
+}
+
+/// Passes `status` on; after a panic, first describes it through `out_err` (within a
+/// panic boundary of its own), since nothing else did.
+///
+/// # Safety
+/// `out_err` is NULL or valid for a write of a [`DrainError`].
+unsafe fn after_panic(status: DrainStatus, out_err: *mut DrainError) -> DrainStatus {
+    if status == DrainStatus::Panic {
+        // SAFETY: passed on from the caller.
+        boundary((), || unsafe { write_error(out_err, DrainError::panic) });
+    }
+    status
 }
 
 /// Whether the gateway of `home` must drain now: a marker is present, was written by
@@ -666,19 +725,18 @@ pub unsafe extern "C" fn drain_write(
     }
 }
 
-/// `drain_write`, telling what failed: on `DRAIN_STATUS_IO_ERROR` or
-/// `DRAIN_STATUS_INVALID_PAYLOAD`, when `out_err` is not NULL, `*out_err` receives the
-/// failed step, the OS error number, the marker path, the path the failing call acted
-/// on (the home folder, the temporary file, the marker, its folder), whether the old
-/// marker is untouched, and a message naming them all (see `drain_error`). On any other
-/// status `*out_err` is left as it was.
+/// `drain_write`, telling what failed: on any failure, when `out_err` is not NULL,
+/// `*out_err` receives the failed step, the OS error number, the marker path, the path
+/// the failing call acted on (the home folder, the temporary file, the marker, its
+/// folder), whether the old marker is untouched, and a message naming them all (see
+/// `drain_error`). On success `*out_err` is left as it was.
 ///
 /// Returns what `drain_write` returns. A caller that only prints:
 ///
 /// ```c
 /// drain_error err;
 /// if (drain_write_ex(home, "dashboard", false, &err) != DRAIN_STATUS_OK)
-///     fprintf(stderr, "%s\n", err.message);  // only for IO_ERROR / INVALID_PAYLOAD
+///     fprintf(stderr, "%s\n", err.message);
 /// ```
 ///
 /// Thread-safe, as `drain_write`: the struct is the caller's, and nothing is kept.
@@ -716,16 +774,30 @@ unsafe fn write_marker(
     out_errno: *mut c_int,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    status_boundary(|| {
+    let status = status_boundary(|| {
         // SAFETY: `principal` and `home` per the caller's contract.
-        let principal = unsafe { c_text(principal) }?;
         let home = unsafe { c_home(home) };
+        let principal = match unsafe { c_text(principal) } {
+            Ok(principal) => principal,
+            Err(status) => {
+                let what = match status {
+                    DrainStatus::NullArgument => "principal is NULL",
+                    _ => "principal is not valid UTF-8",
+                };
+                let marker = crate::marker_path(home);
+                // SAFETY: `out_err` per the caller's contract.
+                unsafe { write_error(out_err, || DrainError::argument(&marker, what)) };
+                return Err(status);
+            }
+        };
         match crate::write(home, principal, suppress_notification) {
             Ok(_) => Ok(()),
             // SAFETY: `out_errno` and `out_err` per the caller's contract.
             Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
-    })
+    });
+    // SAFETY: `out_err` per the caller's contract.
+    unsafe { after_panic(status, out_err) }
 }
 
 /// Cancels a drain: removes the marker of `home` and flushes its folder. Idempotent.
@@ -752,12 +824,12 @@ pub unsafe extern "C" fn drain_clear(
     unsafe { clear_marker(home, out_existed, out_errno, std::ptr::null_mut()) }
 }
 
-/// `drain_clear`, telling what failed: on `DRAIN_STATUS_IO_ERROR`, when `out_err` is
-/// not NULL, `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old
-/// marker untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the
-/// OS error number, the marker path, the path the failing call acted on and a message
-/// (see `drain_error`). On any other status `*out_err` is left as it was; on success,
-/// `*out_existed` as for `drain_clear`.
+/// `drain_clear`, telling what failed: on any failure, when `out_err` is not NULL,
+/// `*out_err` receives the failed step (`DRAIN_STEP_REMOVE`, with the old marker
+/// untouched, or `DRAIN_STEP_SYNC_FOLDER`, with the marker already removed), the OS
+/// error number, the marker path, the path the failing call acted on and a message (see
+/// `drain_error`). On success `*out_err` is left as it was, and `*out_existed` is
+/// written as for `drain_clear`.
 ///
 /// Returns what `drain_clear` returns. Thread-safe.
 ///
@@ -784,7 +856,7 @@ unsafe fn clear_marker(
     out_errno: *mut c_int,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    status_boundary(|| {
+    let status = status_boundary(|| {
         // SAFETY: `home` per the caller's contract.
         match crate::clear(unsafe { c_home(home) }) {
             Ok(existed) => {
@@ -795,7 +867,9 @@ unsafe fn clear_marker(
             // SAFETY: `out_errno` and `out_err` per the caller's contract.
             Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
-    })
+    });
+    // SAFETY: `out_err` per the caller's contract.
+    unsafe { after_panic(status, out_err) }
 }
 
 /// The stable name of a `drain_step` value: "check_payload", "create_home",
@@ -1665,6 +1739,32 @@ mod tests {
             text(&c_error.message, kept),
             &error.to_string().as_bytes()[..kept]
         );
+
+        // A refused argument, and a panic: no step, and a message all the same.
+        let marker = dir.path().join(".drain_request.json");
+        let c_error = DrainError::argument(&marker, "principal is NULL");
+        assert_eq!(
+            (c_error.step, c_error.os_error, c_error.path_len),
+            (DrainStep::None, 0, 0)
+        );
+        assert!(c_error.marker_untouched);
+        assert_eq!(
+            text(&c_error.marker, c_error.marker_len),
+            marker.as_os_str().as_bytes()
+        );
+        let message = format!("drain marker {marker:?}: principal is NULL; nothing was written");
+        assert_eq!(
+            text(&c_error.message, c_error.message_len),
+            message.as_bytes()
+        );
+        let c_error = DrainError::panic();
+        assert_eq!(
+            (c_error.step, c_error.marker_len, c_error.path_len),
+            (DrainStep::None, 0, 0)
+        );
+        assert!(!c_error.marker_untouched, "unknown after a panic");
+        let message = DrainStatus::Panic.message().to_bytes();
+        assert_eq!(text(&c_error.message, c_error.message_len), message);
 
         // A refused payload: no OS error, the marker untouched.
         let principal = "p".repeat(2 << 20);

@@ -605,7 +605,7 @@ static void test_refused_payload(const char *root) {
 }
 
 /* Failed writes and clears name the step, the path the failing call acted on and the
- * marker; drain_error is written only for IO_ERROR and INVALID_PAYLOAD. */
+ * marker; drain_error is written on every failure, and only then. */
 static void test_error_details(const char *root) {
     context = "error details";
     drain_error err;
@@ -669,12 +669,21 @@ static void test_error_details(const char *root) {
     CHECK(strlen(err.message) == DRAIN_ERROR_MESSAGE_CAPACITY - 1);
     CHECK(starts_with(err.message, "drain marker \"/ddd"));
 
-    /* Other statuses leave drain_error as it was. */
+    /* Every failure writes it: a refused argument with no step, naming the argument. */
     char *fine = join(root, "/err-fine");
+    char *fine_marker = marker_in(fine);
     scribble(&err);
     CHECK_STATUS(drain_write_ex(fine, NULL, false, &err), DRAIN_STATUS_NULL_ARGUMENT);
+    CHECK_ERROR(&err, DRAIN_STEP_NONE, 0, 0, fine_marker, "", NULL, true);
+    CHECK(strstr(err.message, "principal is NULL") != NULL);
+    scribble(&err);
     CHECK_STATUS(drain_write_ex(fine, "\xc3", false, &err), DRAIN_STATUS_INVALID_UTF8);
+    CHECK_ERROR(&err, DRAIN_STEP_NONE, 0, 0, fine_marker, "", NULL, true);
+    CHECK(strstr(err.message, "principal is not valid UTF-8") != NULL);
     CHECK(!exists(fine));
+
+    /* Success leaves it as it was. */
+    scribble(&err);
     CHECK_STATUS(drain_write_ex(fine, "c-test", false, &err), DRAIN_STATUS_OK);
     existed = false;
     CHECK_STATUS(drain_clear_ex(fine, &existed, &err), DRAIN_STATUS_OK);
@@ -684,6 +693,7 @@ static void test_error_details(const char *root) {
     CHECK(scribbled(&err));
     CHECK(rmdir(fine) == 0);
 
+    free(fine_marker);
     free(fine);
     free(long_home);
     free(marker_dir);
