@@ -210,15 +210,28 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
 /// it. That parser takes any number of RFC 8259's grammar, so the one rule it no longer
 /// applies is applied here: a number that is not an integer and lies beyond the double
 /// range (`1e400`, which Python reads as `inf`) makes the marker contentless, as it
-/// did before and in every binding alike.
+/// did before and in every binding alike; so does an integer of more than
+/// [`MAX_INT_DIGITS`] digits, which the original cannot read either.
 pub(crate) fn parse_value(raw: &[u8]) -> Option<Value> {
     let value = parse_seed(raw, std::marker::PhantomData::<Value>)?;
     all_numbers_in_range(&value).then_some(value)
 }
 
+/// The most digits an integer may have: CPython's default `int_max_str_digits` (3.11
+/// and later), beyond which the original's `json.loads` raises and reads the marker as
+/// contentless. Every binding reads the same.
+pub const MAX_INT_DIGITS: usize = 4300;
+
 fn all_numbers_in_range(value: &Value) -> bool {
     match value {
-        Value::Number(number) => !is_float_text(number.as_str()) || float_value(number).is_some(),
+        Value::Number(number) => {
+            let text = number.as_str();
+            if is_float_text(text) {
+                float_value(number).is_some()
+            } else {
+                text.trim_start_matches('-').len() <= MAX_INT_DIGITS
+            }
+        }
         Value::Array(items) => items.iter().all(all_numbers_in_range),
         Value::Object(members) => members.values().all(all_numbers_in_range),
         _ => true,
