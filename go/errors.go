@@ -1,7 +1,7 @@
 package draincontrol
 
 /*
-#include "drain_control.h"
+#include "drain_control_go.h"
 */
 import "C"
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // The README's Go example: a dashboard begins a drain, the gateway sees it, the

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 const markerName = ".drain_request.json"

@@ -1,3 +1,3 @@
-module drain-control/go
+module github.com/hermes-agent/drain-control/go
 
 go 1.22

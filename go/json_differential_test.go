@@ -19,7 +19,7 @@ import (
 	"testing"
 	"testing/quick"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // Issue 11's differential for Go: the JSON objects Read and ClassifyRead return carry

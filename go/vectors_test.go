@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // The shared vectors, produced by running the original Python module. The acceptance

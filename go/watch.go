@@ -2,7 +2,7 @@ package draincontrol
 
 /*
 #include <stdlib.h>
-#include "drain_control.h"
+#include "drain_control_go.h"
 */
 import "C"
 
@@ -137,7 +137,7 @@ func newWatcher(home string, opts WatchOptions, maxAge time.Duration) (*Watcher,
 	var errno C.int
 	var st C.drain_status
 	if maxAge >= 0 {
-		st = C.drain_watcher_new_with_max_age_for_tests(h, C.uint32_t(fallbackMS), C.bool(opts.EveryChange),
+		st = newWatcherWithMaxAge(h, C.uint32_t(fallbackMS), C.bool(opts.EveryChange),
 			C.int64_t(maxAge/time.Microsecond), &handle, &errno)
 	} else {
 		st = C.drain_watcher_new(h, C.uint32_t(fallbackMS), C.bool(opts.EveryChange), &handle, &errno)

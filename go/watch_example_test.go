@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // A sidecar reacting to drains as they happen. The first change is the state when

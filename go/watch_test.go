@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // The watcher against real files. Most watchers here re-read on a fallback interval

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 // Cross-language agreement: a marker written through one binding reads identically

@@ -8,6 +8,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#define DRAIN_CONTROL_VERSION_STRINGIFY_(x) #x
+#define DRAIN_CONTROL_VERSION_STRINGIFY(x) DRAIN_CONTROL_VERSION_STRINGIFY_(x)
+/** The library version this header belongs to, "MAJOR.MINOR.PATCH"; drain_version() of the matching library returns the same string. */
+#define DRAIN_CONTROL_VERSION DRAIN_CONTROL_VERSION_STRINGIFY(DRAIN_CONTROL_VERSION_MAJOR) "." DRAIN_CONTROL_VERSION_STRINGIFY(DRAIN_CONTROL_VERSION_MINOR) "." DRAIN_CONTROL_VERSION_STRINGIFY(DRAIN_CONTROL_VERSION_PATCH)
+
+
+/**
+ * The major version of the library this header belongs to (the crate's major version).
+ * Checked against Cargo.toml when the crate compiles, so it cannot drift.
+ */
+#define DRAIN_CONTROL_VERSION_MAJOR 0
+
+/**
+ * The minor version of the library this header belongs to.
+ */
+#define DRAIN_CONTROL_VERSION_MINOR 1
+
+/**
+ * The patch version of the library this header belongs to. (The header also defines
+ * `DRAIN_CONTROL_VERSION`, the string "MAJOR.MINOR.PATCH" built from these three, equal
+ * to what `drain_version()` of the matching library returns.)
+ */
+#define DRAIN_CONTROL_VERSION_PATCH 0
 
 /**
  * How long a marker is honoured after its `requested_at`: one hour, in seconds.
@@ -665,20 +688,6 @@ const char *drain_version(void);
  * one `int`.
  */
 drain_status drain_watcher_new(const char *home, uint32_t fallback_interval_ms, bool every_change, struct drain_watcher **out, int *out_errno);
-
-/**
- * FOR TESTS ONLY: `drain_watcher_new`, judging expiry against `max_age_micros`
- * instead of the contract's hour (`DRAIN_MAX_AGE_MICROS`), so that a test can watch
- * a marker expire without waiting an hour. Affects this watcher's verdicts only; no
- * other call is changed. A program that honours drains must never call it.
- *
- * Returns what `drain_watcher_new` returns, and `DRAIN_STATUS_INVALID_ARGUMENT` when
- * `max_age_micros` is negative. Thread-safe.
- *
- * # Safety
- * As for `drain_watcher_new`.
- */
-drain_status drain_watcher_new_with_max_age_for_tests(const char *home, uint32_t fallback_interval_ms, bool every_change, int64_t max_age_micros, struct drain_watcher **out, int *out_errno);
 
 /**
  * Releases a watcher and closes its descriptor. NULL does nothing.

@@ -33,6 +33,63 @@ use crate::home::path_from_bytes;
 use crate::watch::{Change, State, Stopper, WatchOptions, Watcher};
 use crate::{Context, Error, Read, Step, Timestamp, Verdict};
 
+/// The major version of the library this header belongs to (the crate's major version).
+/// Checked against Cargo.toml when the crate compiles, so it cannot drift.
+pub const DRAIN_CONTROL_VERSION_MAJOR: u32 = 0;
+/// The minor version of the library this header belongs to.
+pub const DRAIN_CONTROL_VERSION_MINOR: u32 = 1;
+/// The patch version of the library this header belongs to. (The header also defines
+/// `DRAIN_CONTROL_VERSION`, the string "MAJOR.MINOR.PATCH" built from these three, equal
+/// to what `drain_version()` of the matching library returns.)
+pub const DRAIN_CONTROL_VERSION_PATCH: u32 = 0;
+
+// The version constants above are literals because cbindgen copies literals into the
+// header; these assertions make any build fail when they differ from Cargo.toml.
+const _: () = {
+    assert!(DRAIN_CONTROL_VERSION_MAJOR == parse_u32(env!("CARGO_PKG_VERSION_MAJOR")));
+    assert!(DRAIN_CONTROL_VERSION_MINOR == parse_u32(env!("CARGO_PKG_VERSION_MINOR")));
+    assert!(DRAIN_CONTROL_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")));
+    // The header's DRAIN_CONTROL_VERSION string is "MAJOR.MINOR.PATCH" (bindings.toml):
+    // a pre-release or build suffix would make it differ from drain_version().
+    assert!(str_eq(
+        env!("CARGO_PKG_VERSION"),
+        concat!(
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            ".",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            ".",
+            env!("CARGO_PKG_VERSION_PATCH")
+        )
+    ));
+};
+
+const fn parse_u32(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let mut value = 0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(bytes[i].is_ascii_digit(), "a version part is not a number");
+        value = value * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    value
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds.
 pub const DRAIN_MAX_AGE_SECONDS: f64 = 3600.0;
 
@@ -1307,8 +1364,13 @@ pub unsafe extern "C" fn drain_watcher_new(
 /// Returns what `drain_watcher_new` returns, and `DRAIN_STATUS_INVALID_ARGUMENT` when
 /// `max_age_micros` is negative. Thread-safe.
 ///
+/// Only in a library built with the cargo feature `test-hooks` (the repository's C and
+/// Go tests); the shipped library neither exports nor declares it (its declaration is
+/// in `tests/c/test_hooks.h`).
+///
 /// # Safety
 /// As for `drain_watcher_new`.
+#[cfg(feature = "test-hooks")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_watcher_new_with_max_age_for_tests(
     home: *const c_char,

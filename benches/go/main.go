@@ -24,7 +24,7 @@ import (
 	"time"
 	"unsafe"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 var sink bool

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 const name = "go-sidecar"

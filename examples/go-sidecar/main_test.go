@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 func runSidecar(ctx context.Context, args ...string) (int, string, string) {

@@ -916,6 +916,15 @@ static void test_static_strings(void) {
 
     const char *version = drain_version();
     CHECK(version != NULL && strcmp(version, DRAIN_EXPECTED_VERSION) == 0);
+    /* The header's version macros (checked against Cargo.toml when the crate compiles)
+       agree with the library's. */
+    CHECK(strcmp(version, DRAIN_CONTROL_VERSION) == 0);
+    {
+        char parts[64];
+        snprintf(parts, sizeof parts, "%d.%d.%d", DRAIN_CONTROL_VERSION_MAJOR,
+                 DRAIN_CONTROL_VERSION_MINOR, DRAIN_CONTROL_VERSION_PATCH);
+        CHECK(strcmp(version, parts) == 0);
+    }
     CHECK(drain_version() == version);
 
     /* The constants are the ones the classifier applies, to the microsecond. */

@@ -16,6 +16,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "check.h"
+#include "test_hooks.h" /* drain_watcher_new_with_max_age_for_tests: cargo feature test-hooks */
 
 #include <errno.h>
 #include <poll.h>

@@ -1,0 +1,16 @@
+//go:build !(drain_dev && drain_testhooks)
+
+package draincontrol
+
+/*
+#include "drain_control_go.h"
+*/
+import "C"
+
+// newWatcherWithMaxAge: the shipped library has no test-only entry points (they need
+// -tags drain_dev,drain_testhooks and a library built with the cargo feature
+// test-hooks), so a watcher with another maximum age cannot be made.
+func newWatcherWithMaxAge(_ *C.char, _ C.uint32_t, _ C.bool, _ C.int64_t,
+	_ **C.drain_watcher, _ *C.int) C.drain_status {
+	return C.DRAIN_STATUS_INVALID_ARGUMENT
+}
