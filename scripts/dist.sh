@@ -136,9 +136,11 @@ gen_go_module() {
   local dir=$1
   rm -rf "$dir" && mkdir -p "$dir" || return 1
   cp go/go.mod go/*.go go/drain_control_go.h "$dir/" || return 1
-  # Tests that need the repository (vectors, xlang, test hooks) stay behind; the
+  # Tests that need the repository (vectors, xlang, test hooks) stay behind, and so do
+  # the repository's own ways of linking (-tags drain_dev: ../target/release); the
   # examples, which need nothing else, go along (they document the API).
   find "$dir" -name '*_test.go' ! -name 'example_test.go' ! -name 'watch_example_test.go' -delete
+  rm -f "$dir/link_dev.go" "$dir/testhooks_on.go"
   gen_go_lib "$dir"
 }
 

@@ -499,7 +499,10 @@ fn timespec(duration: Duration) -> rustix::time::Timespec {
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(feature = "portable-backends")
+))]
 mod backend {
     //! inotify on the home folder (or its nearest existing ancestor), a timerfd for
     //! the fallback and expiry wake-ups, and an eventfd for stops, all behind one
@@ -842,7 +845,12 @@ mod backend {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+// Also on Linux with the cargo feature `portable-backends` (scripts/test-rust), so that
+// this backend is compiled and its tests run here too.
+#[cfg(any(
+    not(any(target_os = "linux", target_os = "android")),
+    feature = "portable-backends"
+))]
 mod backend {
     //! Elsewhere: no file events; the fallback interval and the expiry wake-up drive
     //! the re-reads, and a pipe wakes a waiting watcher on a stop.
