@@ -7,10 +7,12 @@
 //! the four reads of the gateway's hot path, a [`Poller`] looks the same names up in
 //! the module's namespace itself, at every call, so that a poll is one native call.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,15 +21,16 @@ use pyo3::exceptions::{PyNameError, PyOSError, PyValueError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 use pyo3::{PyTraverseError, intern};
 use rustix::fd::{AsRawFd, RawFd};
 use serde_json::Value;
 
 use crate::fsio::RawMarker;
+use crate::marker::MAX_MARKER_BYTES;
 use crate::{
     Body, Classified, Context, Error, MARKER_FILE_NAME, MAX_AGE_MICROS, MAX_AGE_SECONDS, Payload,
-    Read, Timestamp, Verdict, Warning, epoch, fsio, home, watch,
+    Read, Timestamp, Verdict, Warning, epoch, fsio, home, json, marker, watch,
 };
 
 /// The read result and verdict of one marker (`classify_marker`'s result).
@@ -138,6 +141,13 @@ fn marker_path(home: Option<PathBuf>, hermes_home: Option<OsString>) -> PathBuf 
     home::resolve_home_with(home.as_deref(), hermes_home.as_deref()).join(MARKER_FILE_NAME)
 }
 
+/// The home folder of `HERMES_HOME` (the value the caller read, `None` when unset), else
+/// `~/.hermes`: the host's `get_hermes_home()`.
+#[pyfunction]
+fn home_folder(hermes_home: Option<OsString>) -> PathBuf {
+    home::resolve_home_with(None, hermes_home.as_deref())
+}
+
 /// The epoch from the texts of the two `/proc` files (`None`: unreadable); `boot_time`
 /// is called only when both give nothing.
 #[pyfunction]
@@ -191,23 +201,193 @@ fn classify(
     Classification::new(py, &crate::classify(raw, &context))
 }
 
+/// The core's epoch rule for the Python functions that follow the original's
+/// expression `current and marker_epoch and marker_epoch != current` with the values a
+/// host's functions gave: whether a marker whose `epoch` is `marker_epoch` is stale
+/// against the current epoch `current`.
+///
+/// The core decides whenever it can hold the values: a `str` current epoch and a marker
+/// epoch that is a JSON value (what a marker read from disk holds). What lies outside
+/// (a host's `current_instantiation_epoch` that returns no `str`, a body of Python
+/// objects from a host's `read_drain_request`) is judged by the original's expression
+/// itself, with Python's truthiness and comparison.
+#[pyfunction]
+fn epoch_is_stale(current: &Bound<'_, PyAny>, marker_epoch: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let current_text = current
+        .cast_exact::<PyString>()
+        .ok()
+        .and_then(|text| text.to_cow().ok());
+    if let (Some(current_text), Some(value)) = (current_text, py_to_json(marker_epoch, 0)) {
+        let mut body = Body::new();
+        body.insert("epoch".to_owned(), value);
+        let context = Context::new(&current_text, Timestamp::from_unix_micros(0));
+        return Ok(marker::judge(Read::Body(body), &context)
+            .verdict
+            .epoch_stale);
+    }
+    Ok(current.is_truthy()? && marker_epoch.is_truthy()? && marker_epoch.ne(current)?)
+}
+
+/// The core's expiry rule for a `requested_at` that a host's `_parse_iso` or clock
+/// gave: whether a marker requested `age_micros` microseconds ago is expired when the
+/// maximum age is `max_age_micros`.
+#[pyfunction]
+fn is_expired(age_micros: i64, max_age_micros: i64) -> bool {
+    // The marker the core judges: requested at the Unix epoch, judged `age_micros`
+    // later, so that its age is exactly the one given.
+    let requested = Timestamp::from_unix_micros(0);
+    let mut body = Body::new();
+    body.insert(
+        "requested_at".to_owned(),
+        Value::String(requested.to_isoformat()),
+    );
+    let now = Timestamp::from_unix_micros(age_micros);
+    let context = Context::new("", now).with_max_age_micros(max_age_micros);
+    marker::judge(Read::Body(body), &context).verdict.expired
+}
+
+/// The core's reading of a `requested_at` value: microseconds since the Unix epoch if it
+/// is a non-empty `str` in the contract's timestamp subset (of Python's
+/// `datetime.fromisoformat`, with the same meaning), else `None`.
+#[pyfunction]
+fn timestamp_micros(value: &Bound<'_, PyAny>) -> Option<i64> {
+    let text = value.cast::<PyString>().ok()?.to_cow().ok()?;
+    Timestamp::parse(&text).map(Timestamp::unix_micros)
+}
+
+/// The current time as the original's `datetime.now(timezone.utc).isoformat()`.
+#[pyfunction]
+fn now_isoformat() -> String {
+    Timestamp::now().to_isoformat()
+}
+
+/// The warning for an expired marker that a host's `_parse_iso`, clock or maximum age
+/// judged (the core's wording, without the marker path, which the original's
+/// `_marker_is_expired(body)` does not know). Values are quoted with their control and
+/// line-breaking characters escaped, so that none can forge a log line.
+#[pyfunction]
+fn expired_message(
+    requested_at: &Bound<'_, PyAny>,
+    age_seconds: f64,
+    max_age_seconds: f64,
+    principal: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let principal = if principal.is_none() {
+        "none".to_owned()
+    } else {
+        shown(principal)?
+    };
+    Ok(format!(
+        "drain-control: ignoring expired drain marker: requested_at {} is {age_seconds:.0}s \
+         old, over the max of {max_age_seconds:.0}s (principal {principal})",
+        shown(requested_at)?,
+    ))
+}
+
+/// A value for a log line: a `str` as Rust quotes it (as the core's warnings do),
+/// anything else as its Python `repr`, escaped.
+fn shown(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(format!("{:?}", text.to_string_lossy()));
+    }
+    let text = value.repr()?.to_string_lossy().into_owned();
+    Ok(text
+        .chars()
+        .flat_map(|c| {
+            let escape = c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+            let escaped: Vec<char> = if escape {
+                c.escape_unicode().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect())
+}
+
+/// A Python value as a JSON value, when it is one exactly (`None`, `bool`, `int`,
+/// finite `float`, `str` without lone surrogates, and lists and dicts of these with
+/// `str` keys, at most [`marker::MAX_NESTING`] deep); `None` otherwise.
+fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
+    if depth > marker::MAX_NESTING {
+        return None;
+    }
+    if value.is_none() {
+        return Some(Value::Null);
+    }
+    if let Ok(flag) = value.cast_exact::<PyBool>() {
+        return Some(Value::Bool(flag.is_true()));
+    }
+    if value.cast_exact::<PyInt>().is_ok() {
+        let text = value.str().ok()?;
+        return serde_json::Number::from_str(&text.to_cow().ok()?)
+            .ok()
+            .map(Value::Number);
+    }
+    if let Ok(float) = value.cast_exact::<PyFloat>() {
+        return serde_json::Number::from_f64(float.value()).map(Value::Number);
+    }
+    if let Ok(text) = value.cast_exact::<PyString>() {
+        return text
+            .to_cow()
+            .ok()
+            .map(|text| Value::String(text.into_owned()));
+    }
+    if let Ok(list) = value.cast_exact::<PyList>() {
+        let items: Option<Vec<Value>> = list
+            .iter()
+            .map(|item| py_to_json(&item, depth + 1))
+            .collect();
+        return items.map(Value::Array);
+    }
+    if let Ok(dict) = value.cast_exact::<PyDict>() {
+        let mut body = Body::new();
+        for (key, item) in dict.iter() {
+            let key = key
+                .cast_exact::<PyString>()
+                .ok()?
+                .to_cow()
+                .ok()?
+                .into_owned();
+            body.insert(key, py_to_json(&item, depth + 1)?);
+        }
+        return Some(Value::Object(body));
+    }
+    None
+}
+
 /// One of the four reads of a drop-in module, `poller[home]`: `drain_requested`,
 /// `drain_notification_suppressed`, `read_drain_request` or `_active_drain_body`, in
-/// one native call. The gateway's hot path.
+/// one native call while nothing it depends on is patched. The gateway's hot path.
 ///
 /// A subscript rather than a method: a call from Python passes its arguments in a new
 /// tuple to a parser (the abi3 build for Python 3.9 has no vectorcall), while
 /// `poller[home]` hands `home` over as it is: about 0.1 µs less per poll here.
 ///
-/// Every read looks up in the module's namespace, at call time, the names its host may
-/// patch, as the Python functions did: `current_instantiation_epoch` (called once the
-/// marker is read and there to judge, as the original did; never by
-/// `read_drain_request`, which judges no epoch), `drain_request_path` (called,
-/// unless it is still the module's own function, whose path is then resolved here
-/// without building a `pathlib.Path`), `DRAIN_REQUEST_MAX_AGE_SECONDS` (converted by the
-/// module's `_max_age_micros`, unless it is still the core's own value), and, when the
-/// reading deserves a warning, `_log_warning`. A missing name raises `NameError`, as
-/// a global lookup would.
+/// The original's functions look up, at every call, the module-level names they use,
+/// so a host's replacement of any of them takes effect there. A poller does the same,
+/// in the order the original's call tree reaches them, and with one dictionary look-up
+/// per name decides whether each is still the module's own object (the module keeps a
+/// record of those, `_OWN`; a name it binds on first use counts as its own while
+/// unbound):
+///
+/// - `calls`: the module's functions above the read in the original's call tree
+///   (`_active_drain_body`, `read_drain_request`). If a host replaced one, the read is
+///   handed to `fallback`, the module's Python function that makes the original's calls.
+/// - `path` (and `home`, consulted only when `home` is `None`): `drain_request_path`,
+///   `_DRAIN_REQUEST_FILENAME`, `get_hermes_home`. While they are the module's own, the
+///   marker path is resolved here, without building a `pathlib.Path`; otherwise the
+///   module's `drain_request_path(home)` is called and its result read.
+/// - then, once the read found a marker to judge (never for `read_drain_request`, which
+///   judges none), `current_instantiation_epoch()` is called, as the original called it
+///   only then; and `judge`: `_marker_is_expired` and what it consults (`_parse_iso`,
+///   `datetime`, `timezone`, `DRAIN_REQUEST_MAX_AGE_SECONDS`). If a host replaced one, or
+///   the epoch is not a `str`, the body read is handed with the epoch to `tail`, the
+///   module's Python function that makes the rest of the original's calls (with the
+///   core's rules).
+///
+/// A missing name raises `NameError`, as a global look-up would. The warning a reading
+/// deserves goes to the module's `_log_warning`.
 ///
 /// The conversions of the last home and the last epoch are kept: a `str` or a
 /// `pathlib.PosixPath` is immutable, so the same object always converts to the same
@@ -217,12 +397,25 @@ fn classify(
 struct Poller {
     /// The module's `globals()`.
     namespace: Py<PyDict>,
-    /// The module's own `drain_request_path`, as defined.
-    own_path_fn: Py<PyAny>,
-    /// The value `DRAIN_REQUEST_MAX_AGE_SECONDS` has unless a host changed it.
-    own_max_age: Py<PyAny>,
+    /// The module's record of its own objects, `_OWN`.
+    own: Py<PyDict>,
     read: ReadKind,
+    calls: Box<[Watched]>,
+    path: Box<[Watched]>,
+    home: Box<[Watched]>,
+    judge: Box<[Watched]>,
+    fallback: Option<Py<PyAny>>,
+    tail: Option<Py<PyAny>>,
     last: Mutex<Last>,
+}
+
+/// A name of the module's namespace that a [`Poller`] watches, with the module's own
+/// object for it when it was known as the poller was made. A name the module binds on
+/// first use (`datetime`...) may be unbound then: its own object is looked up in the
+/// module's record, `_OWN`, once the namespace holds it.
+struct Watched {
+    name: Py<PyString>,
+    own: Option<Py<PyAny>>,
 }
 
 /// What a [`Poller`] returns.
@@ -264,26 +457,27 @@ impl Deref for MarkerPath {
     }
 }
 
-/// What one read needs, gathered from the module with the GIL held.
-struct Inputs {
-    path: MarkerPath,
-    /// `None`: no epoch (`""`, which disables the epoch check).
-    epoch: Option<Arc<str>>,
-    max_age_micros: i64,
-}
-
-impl Inputs {
-    fn context(&self) -> Context<'_> {
-        context(
-            self.epoch.as_deref().unwrap_or(""),
-            None,
-            self.max_age_micros,
-        )
-    }
-}
-
 /// `pathlib.PosixPath`, once a home that is not a `str` has been seen.
 static POSIX_PATH: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The address of `dict[key]` (null when absent), compared and never dereferenced: a
+/// look-up without the reference counting of `PyDict::get_item`.
+fn item_address(
+    py: Python<'_>,
+    dict: &Bound<'_, PyDict>,
+    key: &Bound<'_, PyString>,
+) -> PyResult<*mut pyo3::ffi::PyObject> {
+    // SAFETY: `dict` and `key` are live objects and the GIL is held. The result is a
+    // borrowed reference, only ever compared with the address of an object the caller
+    // holds (two live objects never share an address).
+    let item = unsafe { pyo3::ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr()) };
+    if item.is_null()
+        && let Some(error) = PyErr::take(py)
+    {
+        return Err(error);
+    }
+    Ok(item)
+}
 
 impl Poller {
     fn lookup<'py>(
@@ -299,80 +493,79 @@ impl Poller {
         }
     }
 
+    /// Whether every name of `names` is still bound to the module's own object (or,
+    /// for a name the module binds on first use, still unbound).
+    fn unpatched(&self, py: Python<'_>, names: &[Watched]) -> PyResult<bool> {
+        let namespace = self.namespace.bind(py);
+        for watched in names {
+            let name = watched.name.bind(py);
+            let current = item_address(py, namespace, name)?;
+            let own = match &watched.own {
+                Some(own) => own.as_ptr(),
+                None if current.is_null() => continue,
+                None => item_address(py, self.own.bind(py), name)?,
+            };
+            if current != own {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     fn last(&self) -> std::sync::MutexGuard<'_, Last> {
         self.last.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Gathers a read's inputs from the module's namespace, in the order the Python
-    /// functions did: the path and the maximum age; the epoch only later, once there
-    /// is a marker to judge (see [`Poller::epoch`]).
-    fn inputs(&self, py: Python<'_>, home: &Bound<'_, PyAny>) -> PyResult<Inputs> {
-        let path_fn = self.lookup(py, intern!(py, "drain_request_path"))?;
-        let patched_path = if path_fn.is(&self.own_path_fn) {
-            None
-        } else {
-            // A host patched drain_request_path: honour it.
-            Some(path_fn.call1((home,))?.extract::<PathBuf>()?)
-        };
-        let max_age = self.lookup(py, intern!(py, "DRAIN_REQUEST_MAX_AGE_SECONDS"))?;
-        let max_age_micros = if max_age.is(&self.own_max_age) {
-            MAX_AGE_MICROS
-        } else {
-            // A host changed the maximum age: the module converts it as Python would.
-            self.lookup(py, intern!(py, "_max_age_micros"))?
-                .call0()?
-                .extract::<i64>()?
-        };
-        let kept_path = match (&patched_path, &self.last().home) {
-            (None, Some((object, path))) if object.is(home) => Some(path.clone()),
-            _ => None,
-        };
-        let path = match (kept_path, patched_path) {
-            (Some(path), _) => MarkerPath::Kept(path),
-            (None, Some(path)) => MarkerPath::Resolved(path),
-            (None, None) => self.convert_home(py, home)?,
-        };
-        Ok(Inputs {
-            path,
-            epoch: None,
-            max_age_micros,
-        })
+    /// Calls the module's Python function `function` (the fallback or the tail).
+    fn hand_over<'py>(
+        &self,
+        py: Python<'py>,
+        function: &Option<Py<PyAny>>,
+        args: impl pyo3::call::PyCallArgs<'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match function {
+            Some(function) => function.bind(py).call1(args),
+            None => Err(PyValueError::new_err("this read has no Python function")),
+        }
     }
 
-    /// The current epoch for judging a marker that `raw` found there: the module's
-    /// `current_instantiation_epoch()`, called only then, as the original called it
-    /// only for a marker it could read (`None`, no epoch check, for `read_drain_request`,
-    /// which judges none, and for an absent or unreadable marker).
-    fn epoch(&self, py: Python<'_>, raw: &RawMarker) -> PyResult<Option<Arc<str>>> {
-        let judged = !matches!(self.read, ReadKind::Read)
-            && !matches!(raw, RawMarker::Absent | RawMarker::Unreadable(_));
-        if !judged {
-            return Ok(None);
+    /// The marker path of `home`, as the module's `drain_request_path(home)` gives it.
+    fn marker_path(&self, py: Python<'_>, home: &Bound<'_, PyAny>) -> PyResult<MarkerPath> {
+        let own_path = self.unpatched(py, &self.path)?
+            && (!home.is_none() || self.unpatched(py, &self.home)?);
+        if !own_path {
+            let path_fn = self.lookup(py, intern!(py, "drain_request_path"))?;
+            return Ok(MarkerPath::Resolved(
+                path_fn.call1((home,))?.extract::<PathBuf>()?,
+            ));
         }
-        let epoch = self
-            .lookup(py, intern!(py, "current_instantiation_epoch"))?
-            .call0()?;
-        let kept = match &self.last().epoch {
-            Some((object, text)) if object.is(&epoch) => Some(text.clone()),
+        let kept = match &self.last().home {
+            Some((object, path)) if object.is(home) => Some(path.clone()),
             _ => None,
         };
         match kept {
-            Some(text) => Ok(Some(text)),
-            None => self.convert_epoch(&epoch).map(Some),
+            Some(path) => Ok(MarkerPath::Kept(path)),
+            None => self.convert_home(py, home),
         }
     }
 
-    /// The epoch's text: a `str` is required, as before (`TypeError` otherwise).
-    fn convert_epoch(&self, epoch: &Bound<'_, PyAny>) -> PyResult<Arc<str>> {
-        let text: Arc<str> = Arc::from(&*epoch.cast::<PyString>()?.to_cow()?);
-        if epoch.is_exact_instance_of::<PyString>() {
-            let previous = self
-                .last()
-                .epoch
-                .replace((epoch.clone().unbind(), text.clone()));
-            drop(previous); // after the lock is released
+    /// The epoch's text, when it is a `str` the core can hold (else the tail judges).
+    fn epoch_text(&self, epoch: &Bound<'_, PyAny>) -> Option<Arc<str>> {
+        if !epoch.is_exact_instance_of::<PyString>() {
+            return None;
         }
-        Ok(text)
+        if let Some((object, text)) = &self.last().epoch
+            && object.is(epoch)
+        {
+            return Some(text.clone());
+        }
+        let text: Arc<str> = Arc::from(&*epoch.cast::<PyString>().ok()?.to_cow().ok()?);
+        let previous = self
+            .last()
+            .epoch
+            .replace((epoch.clone().unbind(), text.clone()));
+        drop(previous); // after the lock is released
+        Some(text)
     }
 
     /// The module's own `drain_request_path(home)`, natively: `home` when given, else
@@ -395,21 +588,26 @@ impl Poller {
         Ok(MarkerPath::Kept(path))
     }
 
-    /// Hands the warning, if any, to the module's `_log_warning`.
+    /// Hands the warning, if any, to the module's `_log_warning`. `read_drain_request`
+    /// judges nothing, so it tells only of an unreadable marker.
     fn log_warning(&self, py: Python<'_>, warning: Option<Warning>) -> PyResult<()> {
         let Some(warning) = warning else {
             return Ok(());
         };
-        let log_warning = self.lookup(py, intern!(py, "_log_warning"))?;
-        let warning = MarkerWarning::from(warning);
-        if let ReadKind::Read = self.read {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(intern!(py, "expiry"), false)?;
-            log_warning.call((warning,), Some(&kwargs))?;
-        } else {
-            log_warning.call1((warning,))?;
+        if let (ReadKind::Read, Warning::Expired { .. }) = (self.read, &warning) {
+            return Ok(());
         }
+        let log_warning = self.lookup(py, intern!(py, "_log_warning"))?;
+        log_warning.call1((MarkerWarning::from(warning),))?;
         Ok(())
+    }
+
+    /// The answer for a marker that is absent or unreadable (already logged).
+    fn nothing<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match self.read {
+            ReadKind::Active | ReadKind::Suppressed => PyBool::new(py, false).to_owned().into_any(),
+            ReadKind::Read | ReadKind::ActiveBody => py.None().into_bound(py),
+        }
     }
 }
 
@@ -437,18 +635,44 @@ fn is_immutable_path(py: Python<'_>, home: &Bound<'_, PyAny>) -> PyResult<bool> 
     Ok(is_posix_path)
 }
 
+/// The names of `names` as [`Watched`], each with its own object if `own` has it now.
+fn watched(
+    py: Python<'_>,
+    own: &Bound<'_, PyDict>,
+    names: Vec<String>,
+) -> PyResult<Box<[Watched]>> {
+    names
+        .iter()
+        .map(|name| {
+            let name = PyString::intern(py, name);
+            let own = own.get_item(&name)?.map(Bound::unbind);
+            Ok(Watched {
+                name: name.unbind(),
+                own,
+            })
+        })
+        .collect()
+}
+
 #[pymethods]
 impl Poller {
-    /// `namespace`: the module's `globals()`; `drain_request_path`: its own function;
-    /// `max_age_seconds`: the value of `DRAIN_REQUEST_MAX_AGE_SECONDS` that means the
-    /// core's maximum age; `read`: `"active"`, `"suppressed"`, `"read"` or
-    /// `"active_body"` (see [`ReadKind`]).
+    /// `namespace`: the module's `globals()`; `own`: its record of its own objects;
+    /// `read`: `"active"`, `"suppressed"`, `"read"` or `"active_body"` (see
+    /// [`ReadKind`]); the names and functions as [`Poller`] describes them.
     #[new]
+    #[pyo3(signature = (namespace, own, read, *, calls, path, home, judge, fallback, tail))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         namespace: Bound<'_, PyDict>,
-        drain_request_path: Bound<'_, PyAny>,
-        max_age_seconds: Bound<'_, PyAny>,
+        own: Bound<'_, PyDict>,
         read: &str,
+        calls: Vec<String>,
+        path: Vec<String>,
+        home: Vec<String>,
+        judge: Vec<String>,
+        fallback: Option<Py<PyAny>>,
+        tail: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let read = match read {
             "active" => ReadKind::Active,
@@ -458,10 +682,15 @@ impl Poller {
             _ => return Err(PyValueError::new_err(format!("unknown read {read:?}"))),
         };
         Ok(Poller {
+            calls: watched(py, &own, calls)?,
+            path: watched(py, &own, path)?,
+            home: watched(py, &own, home)?,
+            judge: watched(py, &own, judge)?,
             namespace: namespace.unbind(),
-            own_path_fn: drain_request_path.unbind(),
-            own_max_age: max_age_seconds.unbind(),
+            own: own.unbind(),
             read,
+            fallback,
+            tail,
             last: Mutex::new(Last::default()),
         })
     }
@@ -473,13 +702,41 @@ impl Poller {
         py: Python<'py>,
         home: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut inputs = self.inputs(py, home)?;
-        let raw = py.detach(|| fsio::read_marker(&inputs.path));
-        inputs.epoch = self.epoch(py, &raw)?;
+        if !self.unpatched(py, &self.calls)? {
+            return self.hand_over(py, &self.fallback, (home,));
+        }
+        let path = self.marker_path(py, home)?;
+        let raw = py.detach(|| fsio::read_marker(&path));
+        // Nothing in the context is consulted for an absent or unreadable marker, nor
+        // for read_drain_request's read result.
+        let unjudged = context("", Some(0), MAX_AGE_MICROS);
+        if let ReadKind::Read = self.read {
+            let inspection = crate::inspect_read(&path, raw, &unjudged);
+            self.log_warning(py, inspection.warning)?;
+            return read_to_py(py, &inspection.classified.read);
+        }
+        if let RawMarker::Absent | RawMarker::Unreadable(_) = raw {
+            let (_, warning) = crate::inspect_verdict_read(&path, raw, &unjudged);
+            self.log_warning(py, warning)?;
+            return Ok(self.nothing(py));
+        }
+        let epoch = self
+            .lookup(py, intern!(py, "current_instantiation_epoch"))?
+            .call0()?;
+        let epoch_text = match self.unpatched(py, &self.judge)? {
+            true => self.epoch_text(&epoch),
+            false => None,
+        };
+        let Some(epoch_text) = epoch_text else {
+            // A host replaced something the judging consults, or its epoch is no str:
+            // the module's Python function judges, as the original's code would.
+            let read = crate::inspect_read(&path, raw, &unjudged).classified.read;
+            return self.hand_over(py, &self.tail, (read_to_py(py, &read)?, epoch));
+        };
+        let context = context(&epoch_text, None, MAX_AGE_MICROS);
         if let ReadKind::Active | ReadKind::Suppressed = self.read {
             // The verdict alone: no body is built.
-            let (verdict, warning) =
-                crate::inspect_verdict_read(&inputs.path, raw, &inputs.context());
+            let (verdict, warning) = crate::inspect_verdict_read(&path, raw, &context);
             self.log_warning(py, warning)?;
             let answer = match self.read {
                 ReadKind::Active => verdict.active,
@@ -487,12 +744,10 @@ impl Poller {
             };
             return Ok(PyBool::new(py, answer).to_owned().into_any());
         }
-        let inspection = crate::inspect_read(&inputs.path, raw, &inputs.context());
+        let inspection = crate::inspect_read(&path, raw, &context);
         self.log_warning(py, inspection.warning)?;
         let classified = inspection.classified;
-        if let ReadKind::ActiveBody = self.read
-            && !classified.verdict.active
-        {
+        if !classified.verdict.active {
             return Ok(py.None().into_bound(py));
         }
         read_to_py(py, &classified.read)
@@ -502,34 +757,161 @@ impl Poller {
     /// to free a module nobody uses any more.
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.namespace)?;
-        visit.call(&self.own_path_fn)?;
-        visit.call(&self.own_max_age)?;
+        visit.call(&self.own)?;
+        for watched in [&self.calls, &self.path, &self.home, &self.judge]
+            .into_iter()
+            .flat_map(|names| names.iter())
+        {
+            visit.call(&watched.own)?;
+        }
+        visit.call(&self.fallback)?;
+        visit.call(&self.tail)?;
         Ok(())
     }
 }
 
+/// A text argument of a write, refused (`ValueError`, naming it) when it holds a lone
+/// surrogate, which no UTF-8 marker can hold: such as `os.fsdecode` makes of bytes that
+/// are not UTF-8. The original's writer would have escaped it as `\udcff`, which a
+/// reader takes for a torn marker (contentless: a drain that never ends).
+fn text_argument<'a>(value: &'a Bound<'_, PyString>, name: &str) -> PyResult<Cow<'a, str>> {
+    value.to_cow().map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} holds a lone surrogate (as os.fsdecode makes of bytes that are not \
+             UTF-8): a reader would not read the marker back, so nothing was written"
+        ))
+    })
+}
+
 /// Writes a marker stamped with `epoch` and the current time at `path`, atomically,
-/// and returns the payload written. Failures raise `OSError` with errno and filename.
+/// and returns the payload written. A payload a reader would not read back (a text over
+/// the 1 MiB a reader reads, a lone surrogate) is refused with `ValueError` before
+/// anything is touched; failures raise `OSError` naming the marker and the step.
 #[pyfunction]
 fn write_marker<'py>(
     py: Python<'py>,
     path: PathBuf,
-    principal: &str,
+    principal: &Bound<'py, PyString>,
     suppress_notification: bool,
-    epoch: &str,
+    epoch: &Bound<'py, PyString>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let payload = Payload::new(principal, suppress_notification, epoch, Timestamp::now());
-    let bytes = payload.to_bytes();
-    py.detach(|| fsio::write_marker(&path, &bytes))
-        .map_err(|error| os_error(py, &error))?;
+    let principal = text_argument(principal, "principal")?;
+    let epoch = text_argument(epoch, "epoch")?;
+    let payload = Payload::new(&principal, suppress_notification, &epoch, Timestamp::now());
+    py.detach(|| crate::write_payload_to(&path, &payload))
+        .map_err(|error| write_error(py, &error))?;
     body_to_py(py, &payload.to_body())
+}
+
+/// Refuses (`ValueError`, naming the field and the limit) a payload that a reader would
+/// not read back as the same object once written as JSON (indent 2, UTF-8), before
+/// anything is written; a value JSON cannot write raises as `json.dumps` does.
+#[pyfunction]
+fn check_payload(py: Python<'_>, payload: &Bound<'_, PyDict>) -> PyResult<()> {
+    if let Some(payload) = typed_payload(payload)? {
+        return payload
+            .to_checked_bytes()
+            .map(drop)
+            .map_err(PyValueError::new_err);
+    }
+    // A payload of other values (a host's epoch function that returns no str...): the
+    // JSON its writer makes, read back by the core.
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "indent"), 2)?;
+    kwargs.set_item(intern!(py, "ensure_ascii"), false)?;
+    let text = py
+        .import(intern!(py, "json"))?
+        .call_method(intern!(py, "dumps"), (payload,), Some(&kwargs))?
+        .cast_into::<PyString>()?;
+    let Ok(text) = text.to_cow() else {
+        for (key, value) in payload.iter() {
+            if let Ok(value) = value.cast::<PyString>() {
+                text_argument(value, &key.str()?.to_string_lossy())?;
+            }
+        }
+        return Err(PyValueError::new_err(
+            "the payload holds a lone surrogate: a reader would not read the marker back",
+        ));
+    };
+    if text.len() > MAX_MARKER_BYTES {
+        return Err(PyValueError::new_err(format!(
+            "the marker would be {} bytes, over the {MAX_MARKER_BYTES} bytes (1 MiB) a reader \
+             reads; such a marker would read as contentless and drain for ever",
+            text.len()
+        )));
+    }
+    let read_back = match Read::from_bytes(text.as_bytes()) {
+        Read::Body(body) => Some(body_to_py(py, &body)?),
+        _ => None,
+    };
+    match read_back {
+        Some(body) if body.eq(payload)? => Ok(()),
+        _ => Err(PyValueError::new_err(
+            "the marker would not read back as the payload written",
+        )),
+    }
+}
+
+/// The payload as the core's [`Payload`], when it has exactly its fields and types.
+fn typed_payload(payload: &Bound<'_, PyDict>) -> PyResult<Option<Payload>> {
+    const FIELDS: [&str; 5] = [
+        "action",
+        "requested_at",
+        "principal",
+        "epoch",
+        "suppress_notification",
+    ];
+    if payload.len() != FIELDS.len() {
+        return Ok(None);
+    }
+    let mut texts = Vec::with_capacity(4);
+    let mut flag = None;
+    for ((key, value), field) in payload.iter().zip(FIELDS) {
+        if !key.cast_exact::<PyString>().is_ok_and(|key| key == field) {
+            return Ok(None);
+        }
+        if field == "suppress_notification" {
+            match value.cast_exact::<PyBool>() {
+                Ok(value) => flag = Some(value.is_true()),
+                Err(_) => return Ok(None),
+            }
+        } else {
+            match value.cast_exact::<PyString>() {
+                Ok(value) => texts.push(text_argument(value, field)?.into_owned()),
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+    let (Some(suppress_notification), [action, requested_at, principal, epoch]) =
+        (flag, <[String; 4]>::try_from(texts).unwrap_or_default())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Payload {
+        action,
+        requested_at,
+        principal,
+        epoch,
+        suppress_notification,
+    }))
+}
+
+/// Writes `data` at `path` as the contract writes a marker (atomically and durably:
+/// exclusive temp file, fsync, rename, folder fsync); `mode`: the new file's permission
+/// bits, the temp file being `0600` until it gets them (`None`: an existing file's, else
+/// `0644` less the umask). Failures raise `OSError` naming the path and the step.
+#[pyfunction]
+#[pyo3(signature = (path, data, mode=None))]
+fn write_file(py: Python<'_>, path: PathBuf, data: &[u8], mode: Option<u32>) -> PyResult<()> {
+    py.detach(|| fsio::write_marker_with_mode(&path, data, mode))
+        .map_err(|error| write_error(py, &error))
 }
 
 /// Removes the marker at `path`; whether there was one. Failures raise `OSError`.
 #[pyfunction]
 fn remove_marker(py: Python<'_>, path: PathBuf) -> PyResult<bool> {
     py.detach(|| fsio::remove_marker(&path))
-        .map_err(|error| os_error(py, &error))
+        .map_err(|error| write_error(py, &error))
 }
 
 /// One change of the drain state, as a [`PyWatcher`] reports it (the Python package
@@ -781,25 +1163,39 @@ fn io_os_error(error: &io::Error, path: &Path) -> PyErr {
     }
 }
 
-/// The `OSError` subclass of `error`'s errno (`PermissionError`, `NotADirectoryError`,
-/// ...), with `errno`, `strerror` and `filename` set and the failed step as a note.
-fn os_error(py: Python<'_>, error: &Error) -> PyErr {
+/// The error of a write or a clear for Python: a refused payload is a `ValueError`
+/// (naming the argument and the limit); anything else the `OSError` subclass of its errno
+/// (`PermissionError`, `NotADirectoryError`...), with `errno`, `filename` the marker
+/// path, and `strerror` the OS's text followed by the step that failed and the path it
+/// acted on when that is not the marker: `[Errno 13] Permission denied (creating a
+/// temporary file '/h/..drain_request_0.tmp'): '/h/.drain_request.json'`.
+fn write_error(py: Python<'_>, error: &Error) -> PyErr {
+    if error.is_refused_payload() {
+        return PyValueError::new_err(error.detail());
+    }
     let errno = error.raw_os_error().unwrap_or(match error.kind() {
         io::ErrorKind::InvalidInput => libc::EINVAL,
         _ => libc::EIO,
     });
-    let strerror = match error.raw_os_error() {
+    let os_text = match error.raw_os_error() {
         Some(code) => os_message(code),
         None => error.io_error().to_string(),
     };
-    let filename = error.path().as_os_str().to_os_string();
-    let err = PyOSError::new_err((errno, strerror, filename));
-    // Exception notes exist from Python 3.11 on; older versions just go without.
-    if py.version_info() >= (3, 11) {
-        let note = format!("drain-control: {error}");
-        let _ = err.value(py).call_method1("add_note", (note,));
+    let step = error.step().describe();
+    let strerror = if error.path() == error.marker() {
+        format!("{os_text} ({step})")
+    } else {
+        format!("{os_text} ({step} {})", python_repr(py, error.path()))
+    };
+    PyOSError::new_err((errno, strerror, error.marker().as_os_str().to_os_string()))
+}
+
+/// A path as Python's `repr` of its `str` shows it (as `OSError` shows `filename`).
+fn python_repr(py: Python<'_>, path: &Path) -> String {
+    match path.as_os_str().into_pyobject(py).map(|text| text.repr()) {
+        Ok(Ok(text)) => text.to_string_lossy().into_owned(),
+        _ => format!("{path:?}"),
     }
-    err
 }
 
 /// The OS's text for an errno, as Python's `os.strerror` gives it.
@@ -811,11 +1207,21 @@ fn os_message(code: i32) -> String {
     }
 }
 
+/// A read result as the original's `read_drain_request` returns it: `None`, `{}` or the
+/// object. An integer with more digits than Python converts from text
+/// (`sys.get_int_max_str_digits()`, 4300 by default) makes `json.loads` raise
+/// `ValueError`, which the original read as `{}`: so does this.
 fn read_to_py<'py>(py: Python<'py>, read: &Read) -> PyResult<Bound<'py, PyAny>> {
     match read {
         Read::Absent => Ok(py.None().into_bound(py)),
         Read::Contentless => Ok(PyDict::new(py).into_any()),
-        Read::Body(body) => Ok(body_to_py(py, body)?.into_any()),
+        Read::Body(body) => match body_to_py(py, body) {
+            Ok(dict) => Ok(dict.into_any()),
+            Err(error) if error.is_instance_of::<PyValueError>(py) => {
+                Ok(PyDict::new(py).into_any())
+            }
+            Err(error) => Err(error),
+        },
     }
 }
 
@@ -827,18 +1233,23 @@ fn body_to_py<'py>(py: Python<'py>, body: &Body) -> PyResult<Bound<'py, PyDict>>
     Ok(dict)
 }
 
-/// A JSON value as `json.loads` gives it. Depth is bounded by the parser (128).
+/// A JSON value as `json.loads` gives it: an integer of any size as an exact `int`
+/// (`-0` is `0`), a number with a fraction or an exponent as the `float` of its text.
+/// Depth is bounded by the parser (128).
 fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
         Value::Number(number) => {
-            if let Some(int) = number.as_i64() {
-                int.into_pyobject(py)?.into_any()
-            } else if let Some(int) = number.as_u64() {
+            let text = number.as_str();
+            if json::is_float_text(text) {
+                // The core read only numbers it can hold as doubles.
+                PyFloat::new(py, json::float_value(number).unwrap_or(f64::NAN)).into_any()
+            } else if let Ok(int) = text.parse::<i64>() {
                 int.into_pyobject(py)?.into_any()
             } else {
-                PyFloat::new(py, number.as_f64().unwrap_or(f64::NAN)).into_any()
+                // Python's own conversion, with its limit on digits (ValueError).
+                py.get_type::<PyInt>().call1((text,))?
             }
         }
         Value::String(text) => PyString::new(py, text).into_any(),
@@ -867,11 +1278,20 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Change>()?;
     module.add_class::<PyWatcher>()?;
     module.add_class::<Poller>()?;
+    module.add("MAX_MARKER_BYTES", MAX_MARKER_BYTES)?;
     module.add_function(wrap_pyfunction!(marker_path, module)?)?;
+    module.add_function(wrap_pyfunction!(home_folder, module)?)?;
     module.add_function(wrap_pyfunction!(compose_epoch, module)?)?;
     module.add_function(wrap_pyfunction!(kernel_boot_time, module)?)?;
     module.add_function(wrap_pyfunction!(classify, module)?)?;
+    module.add_function(wrap_pyfunction!(epoch_is_stale, module)?)?;
+    module.add_function(wrap_pyfunction!(is_expired, module)?)?;
+    module.add_function(wrap_pyfunction!(timestamp_micros, module)?)?;
+    module.add_function(wrap_pyfunction!(now_isoformat, module)?)?;
+    module.add_function(wrap_pyfunction!(expired_message, module)?)?;
     module.add_function(wrap_pyfunction!(write_marker, module)?)?;
+    module.add_function(wrap_pyfunction!(check_payload, module)?)?;
+    module.add_function(wrap_pyfunction!(write_file, module)?)?;
     module.add_function(wrap_pyfunction!(remove_marker, module)?)?;
     Ok(())
 }

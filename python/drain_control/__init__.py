@@ -2,28 +2,49 @@
 
 A drop-in for the original ``gateway/drain_control.py``: the same names, signatures,
 defaults, return types, patch points and logging, backed by the Rust core, where every
-rule of the contract lives. This module only gathers what a host must be able to patch
-(``current_instantiation_epoch``, ``HERMES_HOME``, the ``/proc`` reads through
-``pathlib.Path.read_text``, ``sys.platform`` and a lazily imported ``psutil``) and hands
-it to the core.
+rule of the contract lives.
 
 A host adopts it by replacing its own module with a one-line shim::
 
     from drain_control import install_as; install_as(__name__)
 
-after which ``import gateway.drain_control as dc`` gives a module whose functions
-consult *its* namespace (so ``monkeypatch.setattr(dc, "current_instantiation_epoch",
-...)`` changes what ``dc.drain_requested()`` sees) and log under its name.
+after which ``import gateway.drain_control as dc`` gives a module of its own, whose
+functions consult *its* namespace and log under its name.
 
-Every function here looks up the module-level names it depends on at call time, as the
-original did: ``current_instantiation_epoch``, ``drain_request_path``,
-``DRAIN_REQUEST_MAX_AGE_SECONDS``, ``_expiry_logged_for`` and ``_log``.
+The module namespace is the original's. Its functions look up the module-level names
+the original's functions look up, where they look them up, so that a host's
+``monkeypatch.setattr(dc, NAME, ...)`` takes effect exactly where it would in the
+original:
 
-Importing this module is cheap: it imports only ``functools`` (for the epoch's
-``lru_cache``). The native extension is loaded on first use, and the names that come
-from it or from other standard-library modules (``DRAIN_REQUEST_MAX_AGE_SECONDS``,
-``Classification``, ``__version__``, ``_log``, ``Path``, ``json``, ``datetime``...) are
-bound when first read (PEP 562), so a host can read and patch them as before.
+- ``drain_request_path(home=None)`` calls ``get_hermes_home()`` when ``home`` is None,
+  and joins ``_DRAIN_REQUEST_FILENAME``;
+- ``write_drain_request`` stamps ``datetime.now(timezone.utc).isoformat()`` and
+  ``current_instantiation_epoch()``, then calls
+  ``atomic_json_write(drain_request_path(home), payload)``;
+- ``clear_drain_request`` and ``read_drain_request`` call ``drain_request_path`` and log
+  through ``_log``;
+- ``drain_requested`` and ``drain_notification_suppressed`` call
+  ``_active_drain_body(home)``, which calls ``read_drain_request``,
+  ``current_instantiation_epoch`` and ``_marker_is_expired``;
+- ``_marker_is_expired(body)`` calls ``_parse_iso``, ``datetime.now(timezone.utc)``,
+  compares with ``DRAIN_REQUEST_MAX_AGE_SECONDS`` and logs through ``_log`` once per
+  ``requested_at`` (``_expiry_logged_for``).
+
+``get_hermes_home``, ``_parse_iso`` and ``atomic_json_write`` are working functions
+with the host's signatures and results. The decisions (is this epoch stale, is this
+marker expired, what does a marker read as) come from the core, also when a host's
+replacement supplied the values judged.
+
+While nothing is patched, a read is one native call (a ``Poller``), which checks with a
+dictionary look-up per name that each name it depends on is still the module's own
+(``_OWN`` records them); a patched name sends the call through the Python functions
+below, which make the original's calls.
+
+Importing this module is cheap: it imports only ``functools``. The native extension is
+loaded on first use, and the names that come from it or from other standard-library
+modules (``DRAIN_REQUEST_MAX_AGE_SECONDS``, ``_DRAIN_REQUEST_FILENAME``, ``_log``,
+``datetime``, ``timezone``, ``Path``, ``json``...) are bound when first read (PEP 562),
+so a host can read and patch them as before.
 """
 
 # No ``from __future__ import annotations``: it imports ``__future__`` at run time.
@@ -36,10 +57,10 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from pathlib import Path
     from types import ModuleType
-    from typing import Any, Optional, Union
+    from typing import Any, Callable, Optional, Union
 
     # Absolute, not relative: this source also runs as a plain module under a host's
     # name (see ``install_as``), where it has no package of its own.
@@ -79,11 +100,13 @@ _native_loaded = False
 #: The logger, ``logging.getLogger(__name__)``: made when first needed (see _logger).
 _log: "logging.Logger"
 
-#: The ``requested_at`` values whose expiry was already logged (once per marker, not
-#: once per poll). Consulted at call time, so a test may clear or replace it.
-_expiry_logged_for: "set[str]" = set()
+#: The ``requested_at`` of the last expired marker logged, as in the original: an
+#: expired marker is logged when its ``requested_at`` differs from this (so A, then B,
+#: then A again logs A again), which a host may reset with ``None``.
+_expiry_logged_for: "Optional[str]" = None
 
-#: The same for unreadable markers, keyed by path and failure.
+#: The unreadable markers already logged, by path and failure (the contract: once per
+#: distinct failure).
 _unreadable_logged_for: "set[str]" = set()
 
 # A process that meets endless distinct failures repeats itself rather than growing.
@@ -92,11 +115,76 @@ _WARNINGS_REMEMBERED = 1024
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 _PID1_STAT_PATH = "/proc/1/stat"
 
+#: The module's own object for each name a host may replace: its functions (recorded at
+#: the end of this file), and the names bound on first use (recorded when bound). A name
+#: is patched when the namespace holds anything else (for a name bound on first use:
+#: anything while unbound).
+_OWN: "dict[str, object]" = {}
+
+# Stands for "no such name" in look-ups.
+_ABSENT = object()
+
+
+def _global(name: str) -> "Any":
+    """The module-level ``name``, as a global look-up in the original's code reads it
+    (``NameError`` once a host deleted it); a name bound on first use is bound now."""
+    value = globals().get(name, _ABSENT)
+    if value is not _ABSENT:
+        return value
+    if name in _OWN:
+        raise NameError(f"name {name!r} is not defined")
+    return _lazy_attribute(name)
+
+
+def _unpatched(*names: str) -> bool:
+    """Whether each of ``names`` is still the module's own (see ``_OWN``)."""
+    namespace = globals()
+    return all(namespace.get(name, _ABSENT) is _OWN.get(name, _ABSENT) for name in names)
+
+
+# What the native reads behind drain_requested, drain_notification_suppressed,
+# read_drain_request and _active_drain_body watch (see Poller in src/python.rs): the
+# module's functions above the read in the original's call tree ("calls"; a patched one
+# hands the read to the Python function named next, which makes the original's calls);
+# what drain_request_path consults (PATH, and HOME when ``home`` is None); what
+# _marker_is_expired consults (JUDGE: a patched one hands the body read, and the epoch,
+# to the Python function named last).
+_PATH = ("drain_request_path", "_DRAIN_REQUEST_FILENAME")
+_HOME = ("get_hermes_home",)
+_JUDGE = (
+    "_marker_is_expired",
+    "_parse_iso",
+    "datetime",
+    "timezone",
+    "DRAIN_REQUEST_MAX_AGE_SECONDS",
+)
+_READERS = {
+    "_active_of": (
+        "active",
+        ("_active_drain_body", "read_drain_request"),
+        "_drain_requested_py",
+        "_active_tail",
+    ),
+    "_suppressed_of": (
+        "suppressed",
+        ("_active_drain_body", "read_drain_request"),
+        "_drain_notification_suppressed_py",
+        "_suppressed_tail",
+    ),
+    "_body_of": ("read", (), None, None),
+    "_active_body_of": (
+        "active_body",
+        ("read_drain_request",),
+        "_active_drain_body_py",
+        "_unless_stale",
+    ),
+}
+
 
 def _load() -> None:
     """Loads the native extension and binds what comes from it in this namespace:
     the names a host may read (left alone if the host already set them) and the
-    native calls behind the reads (replacing the stand-ins below)."""
+    native reads (replacing the stand-ins below)."""
     global _native_loaded
     # Not ``from drain_control import _native``: that asks the package for the
     # attribute first, which is this module's __getattr__, which would load it.
@@ -106,30 +194,26 @@ def _load() -> None:
     namespace = globals()
     namespace["_native"] = native
     namespace.setdefault("__version__", native.__version__)
-    namespace.setdefault("_DRAIN_REQUEST_FILENAME", native.MARKER_FILE_NAME)
-    namespace.setdefault("DRAIN_REQUEST_MAX_AGE_SECONDS", native.MAX_AGE_SECONDS)
     namespace.setdefault("Classification", native.Classification)
-    for name, read in _READERS.items():
+    for name, value in (
+        ("_DRAIN_REQUEST_FILENAME", native.MARKER_FILE_NAME),
+        ("DRAIN_REQUEST_MAX_AGE_SECONDS", native.MAX_AGE_SECONDS),
+    ):
+        _OWN[name] = value
+        namespace.setdefault(name, value)
+    for name, (read, calls, fallback, tail) in _READERS.items():
         namespace[name] = native.Poller(
-            namespace, _own_drain_request_path, native.MAX_AGE_SECONDS, read
+            namespace,
+            _OWN,
+            read,
+            calls=calls,
+            path=_PATH,
+            home=_HOME,
+            judge=_JUDGE,
+            fallback=namespace[fallback] if fallback else None,
+            tail=namespace[tail] if tail else None,
         )
     _native_loaded = True
-
-
-# The native reads behind drain_requested, drain_notification_suppressed,
-# read_drain_request and _active_drain_body: ``_active_of[home]`` is the answer of
-# drain_requested(home=home), and so on (a subscript, not a call: see Poller in
-# src/python.rs). Each looks up, at every read, the names a host may patch
-# (current_instantiation_epoch, drain_request_path, DRAIN_REQUEST_MAX_AGE_SECONDS,
-# _log_warning) in this namespace, and resolves the marker path itself while
-# drain_request_path is this module's own. Until the first read loads the native
-# extension, stand-ins hold their places.
-_READERS = {
-    "_active_of": "active",
-    "_suppressed_of": "suppressed",
-    "_body_of": "read",
-    "_active_body_of": "active_body",
-}
 
 
 class _NotLoaded:
@@ -207,70 +291,93 @@ def current_instantiation_epoch() -> str:
     )
 
 
+# --- what the original imports from its host ------------------------------------------
+
+
+def get_hermes_home() -> "Path":
+    """The home folder: ``HERMES_HOME`` when set (surrounding whitespace ignored), else
+    ``~/.hermes``, as the host's ``hermes_constants.get_hermes_home()`` gives it."""
+    if not _native_loaded:
+        _load()
+    return _native.home_folder(os.environ.get("HERMES_HOME"))
+
+
+def _parse_iso(value: "Any") -> "Optional[datetime]":
+    """``datetime.fromisoformat(value)`` for a non-empty ``str``, a naive result taken as
+    UTC; ``None`` for anything else or what it rejects: the host's
+    ``gateway.memory_status._parse_iso``."""
+    # The host's function has datetime of its own: a patched module-level ``datetime``
+    # here does not reach it.
+    from datetime import datetime, timezone
+
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def atomic_json_write(
+    path: "Union[str, os.PathLike[str]]",
+    data: "Any",
+    *,
+    indent: int = 2,
+    mode: "Optional[int]" = None,
+    ensure_ascii: bool = False,
+    fsync_dir: bool = False,
+    **dump_kwargs: "Any",
+) -> None:
+    """Write JSON to *path* atomically, with the host's ``utils.atomic_json_write``'s
+    signature and serialisation (``json.dumps(data, indent=indent,
+    ensure_ascii=ensure_ascii, **dump_kwargs)``; a text with lone surrogates, as
+    ``os.fsdecode`` makes of bytes that are not UTF-8, is written with
+    ``ensure_ascii=True`` escapes instead), then the contract's durable write:
+    exclusive temp file beside *path*, fsync, rename, and an fsync of the folder (always:
+    ``fsync_dir`` is accepted for the signature's sake).
+
+    ``mode=0o600`` (or any ``mode``) is the file's permission bits: the temp file is
+    0600 from its creation and gets ``mode`` before any byte is written. Without a
+    ``mode`` an existing file keeps its own, and a new one gets 0644 less the umask.
+    Failures raise ``OSError`` naming *path* and the step that failed; nothing is left
+    behind, and the old file is untouched unless the failure came after the rename.
+    """
+    import json
+
+    text = json.dumps(data, indent=indent, ensure_ascii=ensure_ascii, **dump_kwargs)
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=indent, ensure_ascii=True, **dump_kwargs)
+        raw = text.encode("utf-8")
+    if not _native_loaded:
+        _load()
+    _native.write_file(path, raw, mode)
+
+
+# --- the original's functions -----------------------------------------------------------
+
+
 def drain_request_path(home: "Optional[HomeArg]" = None) -> "Path":
     """Absolute path to the drain-request marker, respecting ``HERMES_HOME``.
 
-    ``home`` when given, else ``$HERMES_HOME`` (whitespace stripped), else
-    ``~/.hermes``; resolved at every call.
+    ``home`` when given, else ``get_hermes_home()`` (``$HERMES_HOME``, whitespace
+    stripped, else ``~/.hermes``), joined with ``_DRAIN_REQUEST_FILENAME``; resolved at
+    every call.
     """
-    if not _native_loaded:
-        _load()
-    return _native.marker_path(home, os.environ.get("HERMES_HOME"))
+    if _unpatched("_DRAIN_REQUEST_FILENAME") and (
+        home is not None or _unpatched("get_hermes_home")
+    ):
+        if not _native_loaded:
+            _load()
+        hermes_home = os.environ.get("HERMES_HOME") if home is None else None
+        return _native.marker_path(home, hermes_home)
+    from pathlib import Path
 
-
-# The reads resolve the path natively while drain_request_path is still this one.
-_own_drain_request_path = drain_request_path
-
-# (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds) for the last value a host set, so
-# that a poll does no timedelta work per call.
-_max_age_memo: "Optional[tuple[float, int]]" = None
-
-
-def _max_age_micros() -> int:
-    global _max_age_memo
-    if not _native_loaded:
-        _load()
-    seconds = DRAIN_REQUEST_MAX_AGE_SECONDS
-    if seconds is _native.MAX_AGE_SECONDS:
-        return _native.MAX_AGE_MICROS
-    memo = _max_age_memo
-    if memo is None or memo[0] != seconds:
-        from datetime import timedelta
-
-        micros = timedelta(seconds=seconds) // timedelta(microseconds=1)
-        memo = _max_age_memo = (seconds, micros)
-    return memo[1]
-
-
-def _logger() -> "logging.Logger":
-    """The module's logger, ``_log`` (which a host may replace), made on first use."""
-    try:
-        return _log
-    except NameError:
-        import logging
-
-        log = globals()["_log"] = logging.getLogger(__name__)
-        return log
-
-
-def _log_warning(
-    warning: "Optional[_native.MarkerWarning]", *, expiry: bool = True
-) -> None:
-    """Logs a warning of the core once: expired markers once per ``requested_at``."""
-    if warning is None:
-        return
-    if warning.kind == "expired":
-        if not expiry:
-            return
-        seen = _expiry_logged_for
-    else:
-        seen = _unreadable_logged_for
-    if warning.key in seen:
-        return
-    if len(seen) >= _WARNINGS_REMEMBERED:
-        seen.clear()
-    seen.add(warning.key)
-    _logger().warning("%s", warning.message)
+    base = home if home is not None else get_hermes_home()
+    name: "Union[str, os.PathLike[str]]" = _global("_DRAIN_REQUEST_FILENAME")
+    return Path(base) / name
 
 
 def write_drain_request(
@@ -282,17 +389,37 @@ def write_drain_request(
     """Write the begin-drain marker (or keep a drain alive). Returns the payload written.
 
     Atomic and crash-safe; stamped with :func:`current_instantiation_epoch` and the
-    current UTC time. Raises ``OSError`` (with ``errno`` and ``filename``) on failure,
-    leaving the previous marker, or its absence, untouched.
+    current UTC time. A ``principal`` that is not a ``str`` raises ``TypeError``; a
+    payload that a reader would not read back as written (over the 1 MiB a reader reads,
+    or holding a lone surrogate) raises ``ValueError`` before anything is touched. A
+    failed write raises ``OSError`` (with ``errno``, ``filename`` the marker path, and a
+    message naming the step that failed), leaving the previous marker, or its absence,
+    untouched.
     """
+    if not isinstance(principal, str):
+        raise TypeError(f"principal must be a str, not {type(principal).__name__}")
     if not _native_loaded:
         _load()
-    return _native.write_marker(
-        drain_request_path(home),
-        principal,
-        bool(suppress_notification),
-        current_instantiation_epoch(),
-    )
+    if _unpatched("datetime", "timezone", "atomic_json_write"):
+        epoch = current_instantiation_epoch()
+        if type(epoch) is str:
+            # The core stamps the time, checks the payload and writes it.
+            path = drain_request_path(home)
+            return _native.write_marker(path, principal, bool(suppress_notification), epoch)
+        requested_at = _native.now_isoformat()
+    else:
+        requested_at = _global("datetime").now(_global("timezone").utc).isoformat()
+        epoch = current_instantiation_epoch()
+    payload = {
+        "action": "drain",
+        "requested_at": requested_at,
+        "principal": principal,
+        "epoch": epoch,
+        "suppress_notification": bool(suppress_notification),
+    }
+    _native.check_payload(payload)
+    atomic_json_write(drain_request_path(home), payload)
+    return payload
 
 
 def clear_drain_request(*, home: "Optional[HomeArg]" = None) -> bool:
@@ -300,9 +427,9 @@ def clear_drain_request(*, home: "Optional[HomeArg]" = None) -> bool:
 
     A missing file is not an error; any other failure is logged and returns False.
     """
+    path = drain_request_path(home)
     if not _native_loaded:
         _load()
-    path = drain_request_path(home)
     try:
         return _native.remove_marker(path)
     except OSError as e:
@@ -320,7 +447,41 @@ def read_drain_request(*, home: "Optional[HomeArg]" = None) -> "Optional[dict[st
     return _body_of[home]
 
 
-def _active_drain_body(*, home: "Optional[HomeArg]" = None) -> "Optional[dict[str, Any]]":
+def _marker_is_expired(body: "dict[str, Any]") -> bool:
+    """True iff ``body``'s ``requested_at`` parses and is more than
+    ``DRAIN_REQUEST_MAX_AGE_SECONDS`` ago; logged once per ``requested_at``.
+
+    Missing, unparseable and future ``requested_at`` values are never expired.
+    """
+    global _expiry_logged_for
+    if not _native_loaded:
+        _load()
+    raw = body.get("requested_at")
+    parse_iso = _parse_iso
+    if parse_iso is _OWN.get("_parse_iso"):
+        # The core reads the timestamp (the contract's subset of fromisoformat), so
+        # that this judges as the native reads do.
+        micros = _native.timestamp_micros(raw)
+        requested_at = None if micros is None else _unix_datetime(micros)
+    else:
+        requested_at = parse_iso(raw)
+    if requested_at is None:
+        return False
+    age = _global("datetime").now(_global("timezone").utc) - requested_at
+    age_seconds = age.total_seconds()
+    max_age = _global("DRAIN_REQUEST_MAX_AGE_SECONDS")
+    if not _native.is_expired(_micros_of(age, age_seconds), _max_age_micros(max_age)):
+        return False
+    if _expiry_logged_for != raw:
+        _expiry_logged_for = raw
+        message = _native.expired_message(
+            raw, age_seconds, float(max_age), body.get("principal")
+        )
+        _logger().warning("%s", message)
+    return True
+
+
+def _active_drain_body(home: "Optional[HomeArg]") -> "Optional[dict[str, Any]]":
     """The marker's body if it asks for a drain now (``{}`` if contentless), else None."""
     return _active_body_of[home]
 
@@ -340,39 +501,156 @@ def drain_notification_suppressed(*, home: "Optional[HomeArg]" = None) -> bool:
     return _suppressed_of[home]
 
 
-def _json_stand_in(value: object) -> "Optional[str]":
-    """A JSON stand-in for a value ``json`` cannot write, with the same truthiness."""
-    return repr(value) if value else None
+# --- the original's calls, for reads whose names a host replaced ------------------------
+# The native reads hand over to these (see _READERS) when a name they depend on is not
+# the module's own: each makes the calls the original's code makes, through the module
+# namespace, with the core's rules.
 
 
-def _judge(body: "dict[str, Any]") -> "Classification":
-    """The core's verdict on a body the caller already holds, judged now.
+def _drain_requested_py(home: "Optional[HomeArg]") -> bool:
+    return _active_drain_body(home) is not None
 
-    The body goes to the core's classifier as JSON, so the rules are applied exactly
-    as to a marker on disk.
-    """
-    import json
 
+def _drain_notification_suppressed_py(home: "Optional[HomeArg]") -> bool:
+    body = _active_drain_body(home)
+    return bool(body and body.get("suppress_notification"))
+
+
+def _active_drain_body_py(home: "Optional[HomeArg]") -> "Optional[dict[str, Any]]":
+    body = read_drain_request(home=home)
+    if body is None:
+        return None
+    return _unless_stale(body, current_instantiation_epoch())
+
+
+def _unless_stale(body: "Any", current: "Any") -> "Optional[dict[str, Any]]":
+    """The rest of ``_active_drain_body``, once ``body`` is read and the epoch known."""
     if not _native_loaded:
         _load()
-    raw = json.dumps(body, default=_json_stand_in, skipkeys=True).encode("utf-8")
-    return _native.classify(raw, current_instantiation_epoch(), None, _max_age_micros())
+    if _native.epoch_is_stale(current, body.get("epoch")) or _marker_is_expired(body):
+        return None
+    return body  # type: ignore[no-any-return]
+
+
+def _active_tail(body: "Any", current: "Any") -> bool:
+    return _unless_stale(body, current) is not None
+
+
+def _suppressed_tail(body: "Any", current: "Any") -> bool:
+    active = _unless_stale(body, current)
+    return bool(active and active.get("suppress_notification"))
+
+
+# --- the older names, for hosts of older versions -----------------------------------------
 
 
 def _marker_epoch_is_stale(body: "dict[str, Any]") -> bool:
     """True iff ``body``'s epoch is a *definite* mismatch with this instantiation."""
-    return _judge(body).epoch_stale
-
-
-def _marker_is_expired(body: "dict[str, Any]") -> bool:
-    """True iff ``body``'s ``requested_at`` is more than the maximum age ago."""
-    return _judge(body).expired
+    if not _native_loaded:
+        _load()
+    return _native.epoch_is_stale(current_instantiation_epoch(), body.get("epoch"))
 
 
 def _marker_is_stale(body: "dict[str, Any]") -> bool:
     """True iff ``body`` must be ignored: from another instantiation, or expired."""
-    verdict = _judge(body)
-    return verdict.epoch_stale or verdict.expired
+    return _marker_epoch_is_stale(body) or _marker_is_expired(body)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+_I64_MIN = -(2**63)
+_I64_MAX = 2**63 - 1
+
+
+def _unix_datetime(micros: int) -> "datetime":
+    """The aware UTC datetime ``micros`` microseconds after the Unix epoch."""
+    from datetime import datetime, timedelta, timezone
+
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+
+
+def _micros_of(age: "Any", seconds: float) -> int:
+    """An age (``now - requested_at``) in whole microseconds."""
+    from datetime import timedelta
+
+    if isinstance(age, timedelta):
+        micros = age // timedelta(microseconds=1)
+    else:
+        micros = round(seconds * 1e6)
+    return max(_I64_MIN, min(_I64_MAX, micros))
+
+
+# (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds) for the last value a host set, so
+# that a judgement does no timedelta work per call.
+_max_age_memo: "Optional[tuple[object, int]]" = None
+
+
+def _max_age_micros(seconds: object = _ABSENT) -> int:
+    """A maximum age in seconds (default: ``DRAIN_REQUEST_MAX_AGE_SECONDS``) in
+    microseconds, for the core, so that its rule "age > max" decides as the original's
+    ``age <= DRAIN_REQUEST_MAX_AGE_SECONDS`` does: NaN expires every marker, infinity
+    none; a value ``<=`` cannot compare with a float raises ``TypeError``."""
+    global _max_age_memo
+    if not _native_loaded:
+        _load()
+    if seconds is _ABSENT:
+        seconds = _global("DRAIN_REQUEST_MAX_AGE_SECONDS")
+    if seconds is _native.MAX_AGE_SECONDS:
+        return _native.MAX_AGE_MICROS
+    memo = _max_age_memo
+    if memo is not None and memo[0] is seconds:
+        return memo[1]
+    value = None
+    if not isinstance(seconds, (str, bytes, bytearray)):
+        try:
+            value = float(seconds)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    if value is None:
+        raise TypeError(
+            "'<=' not supported between instances of 'float' and "
+            f"{type(seconds).__name__!r}"
+        )
+    if value != value:  # NaN: ``age <= nan`` is false, so every marker is expired
+        micros = _I64_MIN
+    else:
+        from datetime import timedelta
+
+        try:
+            micros = timedelta(seconds=value) // timedelta(microseconds=1)
+        except OverflowError:
+            micros = _I64_MAX if value > 0 else _I64_MIN
+        micros = max(_I64_MIN, min(_I64_MAX, micros))
+    _max_age_memo = (seconds, micros)
+    return micros
+
+
+def _logger() -> "logging.Logger":
+    """The module's logger, ``_log`` (which a host may replace), made on first use."""
+    return _global("_log")  # type: ignore[no-any-return]
+
+
+def _log_warning(warning: "Optional[_native.MarkerWarning]") -> None:
+    """Logs a warning of the core: an expired marker as the original's
+    ``_marker_is_expired`` does (when its ``requested_at`` is not
+    ``_expiry_logged_for``), an unreadable one once per distinct failure."""
+    global _expiry_logged_for
+    if warning is None:
+        return
+    if warning.kind == "expired":
+        # The original's test, ``!=`` (a host may have set any value).
+        if _expiry_logged_for != warning.key:
+            _expiry_logged_for = warning.key
+        else:
+            return
+    else:
+        seen = _unreadable_logged_for
+        if warning.key in seen:
+            return
+        if len(seen) >= _WARNINGS_REMEMBERED:
+            seen.clear()
+        seen.add(warning.key)
+    _logger().warning("%s", warning.message)
 
 
 def _unix_micros(now: "datetime") -> int:
@@ -460,12 +738,15 @@ _NATIVE_NAMES = frozenset(
         "_native",
     }
 )
-# The standard library's names this module offered since the original: a host may read
-# or patch them (monkeypatch.setattr needs the attribute to exist).
+# The standard library's names the original's namespace holds (and a few this module
+# offered since): a host may read or patch them (monkeypatch.setattr needs the
+# attribute to exist).
 _STDLIB_NAMES = {
     "Path": ("pathlib", "Path"),
     "json": ("json", ""),
     "logging": ("logging", ""),
+    "contextlib": ("contextlib", ""),
+    "annotations": ("__future__", "annotations"),
     "importlib": ("importlib", ""),
     "datetime": ("datetime", "datetime"),
     "timedelta": ("datetime", "timedelta"),
@@ -478,7 +759,8 @@ _STDLIB_NAMES = {
 
 
 def _lazy_attribute(name: str) -> "Any":
-    """Binds ``name`` in this namespace (see __getattr__) and returns it."""
+    """Binds ``name`` in this namespace (see __getattr__), records it as the module's
+    own, and returns it."""
     namespace = globals()
     if name in _NATIVE_NAMES:
         if not _native_loaded:
@@ -491,10 +773,13 @@ def _lazy_attribute(name: str) -> "Any":
         value = sys.modules[module_name]
         if attribute:
             value = getattr(value, attribute)
-        namespace[name] = value
+        namespace[name] = _OWN[name] = value
         return value
     elif name == "_log":
-        return _logger()
+        import logging
+
+        log = namespace[name] = _OWN[name] = logging.getLogger(__name__)
+        return log
     elif name == "HomeArg":
         from typing import Union
 
@@ -557,6 +842,27 @@ def install_as(name: str) -> "ModuleType":
         setattr(parent, child, module)
     return module
 
+
+# The module's own objects of the names a host may replace (see _OWN).
+_OWN.update(
+    (name, globals()[name])
+    for name in (
+        "current_instantiation_epoch",
+        "drain_request_path",
+        "write_drain_request",
+        "clear_drain_request",
+        "read_drain_request",
+        "_marker_is_expired",
+        "_active_drain_body",
+        "drain_requested",
+        "drain_notification_suppressed",
+        "_marker_epoch_is_stale",
+        "_marker_is_stale",
+        "get_hermes_home",
+        "_parse_iso",
+        "atomic_json_write",
+    )
+)
 
 # A reload runs this body again in the same namespace: forget what the last run bound
 # on first use, as a fresh import starts without it.

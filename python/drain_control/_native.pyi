@@ -4,7 +4,7 @@ Not a public API: use the ``drain_control`` module.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, Generic, Literal, Optional, TypeVar, Union, final, overload
 
@@ -12,6 +12,7 @@ __all__ = [
     "MARKER_FILE_NAME",
     "MAX_AGE_MICROS",
     "MAX_AGE_SECONDS",
+    "MAX_MARKER_BYTES",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "__version__",
@@ -20,11 +21,19 @@ __all__ = [
     "MarkerWarning",
     "Poller",
     "Watcher",
+    "check_payload",
     "classify",
     "compose_epoch",
+    "epoch_is_stale",
+    "expired_message",
+    "home_folder",
+    "is_expired",
     "kernel_boot_time",
     "marker_path",
+    "now_isoformat",
     "remove_marker",
+    "timestamp_micros",
+    "write_file",
     "write_marker",
 ]
 
@@ -32,6 +41,7 @@ __version__: Final[str]
 MARKER_FILE_NAME: Final[str]
 MAX_AGE_SECONDS: Final[float]
 MAX_AGE_MICROS: Final[int]
+MAX_MARKER_BYTES: Final[int]
 TEMP_PREFIX: Final[str]
 TEMP_SUFFIX: Final[str]
 
@@ -120,28 +130,42 @@ _T = TypeVar("_T")
 
 @final
 class Poller(Generic[_T]):
-    """One read of a drop-in module, ``poller[home]``, looking up the names a host may
-    patch in ``namespace`` (the module's ``globals()``) at every read."""
+    """One read of a drop-in module, ``poller[home]``: one native call while the names
+    it depends on are the module's own (``own``, looked up in ``namespace``, the
+    module's ``globals()``, at every read), else the module's Python functions."""
 
     @overload
     def __new__(
         cls,
         namespace: dict[str, Any],
-        drain_request_path: Callable[..., Any],
-        max_age_seconds: object,
+        own: dict[str, object],
         read: Literal["active", "suppressed"],
+        *,
+        calls: Sequence[str],
+        path: Sequence[str],
+        home: Sequence[str],
+        judge: Sequence[str],
+        fallback: Optional[Callable[[Any], bool]],
+        tail: Optional[Callable[[Any, Any], bool]],
     ) -> Poller[bool]: ...
     @overload
     def __new__(
         cls,
         namespace: dict[str, Any],
-        drain_request_path: Callable[..., Any],
-        max_age_seconds: object,
+        own: dict[str, object],
         read: Literal["read", "active_body"],
+        *,
+        calls: Sequence[str],
+        path: Sequence[str],
+        home: Sequence[str],
+        judge: Sequence[str],
+        fallback: Optional[Callable[[Any], Optional[dict[str, Any]]]],
+        tail: Optional[Callable[[Any, Any], Optional[dict[str, Any]]]],
     ) -> Poller[Optional[dict[str, Any]]]: ...
     def __getitem__(self, home: Optional[_PathArg], /) -> _T: ...
 
 def marker_path(home: Optional[_PathArg], hermes_home: Optional[str]) -> Path: ...
+def home_folder(hermes_home: Optional[str]) -> Path: ...
 def compose_epoch(
     boot_id: Optional[str],
     pid1_stat: Optional[str],
@@ -154,7 +178,16 @@ def classify(
     now_micros: Optional[int] = None,
     max_age_micros: int = ...,
 ) -> Classification: ...
+def epoch_is_stale(current: object, marker_epoch: object) -> bool: ...
+def is_expired(age_micros: int, max_age_micros: int) -> bool: ...
+def timestamp_micros(value: object) -> Optional[int]: ...
+def now_isoformat() -> str: ...
+def expired_message(
+    requested_at: object, age_seconds: float, max_age_seconds: float, principal: object
+) -> str: ...
 def write_marker(
     path: _PathArg, principal: str, suppress_notification: bool, epoch: str
 ) -> dict[str, Any]: ...
+def check_payload(payload: dict[str, Any]) -> None: ...
+def write_file(path: _PathArg, data: bytes, mode: Optional[int] = None) -> None: ...
 def remove_marker(path: _PathArg) -> bool: ...

@@ -10,7 +10,9 @@ test that uses ``dc`` runs against both.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +24,73 @@ import pytest
 import drain_control
 
 SHIM = "from drain_control import install_as; install_as(__name__)\n"
+#: The original module as the host runs it (gateway/drain_control.py and the host code it
+#: imports), beside this repository: ../shared/reference/upstream.
+UPSTREAM = Path(
+    os.environ.get("DRAIN_CONTROL_UPSTREAM")
+    or Path(__file__).resolve().parents[3] / "shared" / "reference" / "upstream"
+)
 EPOCH = "0f6d3c1e-7d1a-4c55-9a43-0f2b1e4b5c6d:1234"
 OTHER_EPOCH = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee:99"
+
+
+def load_original(name: str = "original_drain_control") -> ModuleType:
+    """A fresh copy of the ORIGINAL module, from ``UPSTREAM``, under the module name
+    ``name`` (its logger's name), with fresh copies of the host modules it imports
+    (``hermes_constants``, ``utils``, ``gateway.memory_status``). ``sys.modules`` is left
+    as it was: the host package of the ``host_module`` fixture is also ``gateway``.
+
+    Skips the test when ``UPSTREAM`` is missing (CI has it).
+    """
+    if not (UPSTREAM / "gateway" / "drain_control.py").is_file():
+        pytest.skip(
+            f"the original module is not at {UPSTREAM} (../shared/reference/upstream "
+            "beside this repository, or $DRAIN_CONTROL_UPSTREAM); CI has it"
+        )
+    parts = [
+        ("hermes_constants", UPSTREAM / "hermes_constants.py", False),
+        ("utils", UPSTREAM / "utils.py", False),
+        ("gateway", UPSTREAM / "gateway" / "__init__.py", True),
+        ("gateway.memory_status", UPSTREAM / "gateway" / "memory_status.py", False),
+        (name, UPSTREAM / "gateway" / "drain_control.py", False),
+    ]
+    saved = {part: sys.modules.get(part) for part, _, _ in parts}
+    try:
+        for part, path, package in parts:
+            locations = [str(path.parent)] if package else None
+            spec = importlib.util.spec_from_file_location(
+                part, path, submodule_search_locations=locations
+            )
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[part] = module
+            spec.loader.exec_module(module)
+        return module
+    finally:
+        for part, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(part, None)
+            else:
+                sys.modules[part] = previous
+
+
+@pytest.fixture
+def original() -> ModuleType:
+    """The original module, fresh for each test (its epoch cache, its
+    ``_expiry_logged_for``), logging as ``original_drain_control``."""
+    return load_original()
+
+
+@pytest.fixture(name="load_original_once", scope="session")
+def load_original_once_fixture() -> Any:
+    """:func:`load_original` for fixtures of a wider scope."""
+    return load_original
+
+
+@pytest.fixture(name="load_original")
+def load_original_fixture() -> Any:
+    """:func:`load_original`, for test modules (which cannot import this file)."""
+    return load_original
 
 
 def _forget_host_package() -> None:
@@ -55,10 +122,11 @@ def host_module(host_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
 
 def _reset(module: ModuleType) -> None:
     # At teardown a test's monkeypatch may still be in place (it is undone later).
-    clear = getattr(module.current_instantiation_epoch, "cache_clear", None)
+    epoch = getattr(module, "current_instantiation_epoch", None)
+    clear = getattr(epoch, "cache_clear", None)
     if clear is not None:
         clear()
-    module._expiry_logged_for.clear()
+    module._expiry_logged_for = None
     module._unreadable_logged_for.clear()
 
 

@@ -27,7 +27,7 @@ def test_the_shim_installs_a_module_under_the_hosts_name(host_module: ModuleType
     assert dc._log.name == "gateway.drain_control"
     assert dc.drain_requested.__module__ == "gateway.drain_control"
     assert dc.drain_requested.__globals__ is vars(dc)
-    assert dc._expiry_logged_for is not drain_control._expiry_logged_for
+    assert dc._expiry_logged_for is None and dc._OWN is not drain_control._OWN
     assert dc.current_instantiation_epoch() == drain_control.current_instantiation_epoch()
     assert not hasattr(dc, "__path__"), "the alias is a module, not a package"
     from gateway.drain_control import drain_requested, write_drain_request
@@ -93,8 +93,8 @@ def test_alias_warnings_are_logged_under_the_alias_name(
         assert dc.drain_requested(home=tmp_path) is False
     names = [r.name for r in caplog.records if "expired drain marker" in r.getMessage()]
     assert names == ["gateway.drain_control"]
-    assert dc._expiry_logged_for == {old}
-    assert old not in drain_control._expiry_logged_for
+    assert dc._expiry_logged_for == old
+    assert drain_control._expiry_logged_for != old
 
 
 def test_install_as_without_a_shim_and_parent_attribute(
@@ -138,9 +138,9 @@ def test_reload_of_the_alias_gives_a_fresh_working_module(
 ) -> None:
     import gateway.drain_control as dc
 
-    dc._expiry_logged_for.add("stale state")
+    dc._expiry_logged_for = "stale state"
     reloaded = importlib.reload(dc)
     assert sys.modules["gateway.drain_control"] is reloaded
     assert reloaded.__name__ == "gateway.drain_control"
-    assert reloaded._expiry_logged_for == set()
+    assert reloaded._expiry_logged_for is None
     assert reloaded.drain_requested(home=tmp_path) is False

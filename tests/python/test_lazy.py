@@ -154,13 +154,25 @@ def test_a_deleted_patch_point_raises_name_error(
         dc.current_instantiation_epoch = epoch
 
 
-def test_an_epoch_that_is_not_a_string_raises_type_error(
-    dc: ModuleType, home: Path, monkeypatch: pytest.MonkeyPatch, put_marker: PutMarker
+@pytest.mark.parametrize(
+    ("current", "marker_epoch", "draining"),
+    [(123, "boot-a:1", False), (123, 123, True), (None, "boot-a:1", True), (0, "x", True)],
+)
+def test_an_epoch_that_is_not_a_string_is_judged_as_the_original_judges_it(
+    dc: ModuleType,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    put_marker: PutMarker,
+    current: Any,
+    marker_epoch: Any,
+    draining: bool,
 ) -> None:
-    put_marker(home, {"epoch": "boot-a:1"})
-    monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: 123)
-    with pytest.raises(TypeError):
-        dc.drain_requested(home=home)
+    # The original: ``current and marker_epoch and marker_epoch != current``.
+    put_marker(home, {"epoch": marker_epoch})
+    monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: current)
+    assert dc.drain_requested(home=home) is draining
+    assert dc.drain_notification_suppressed(home=home) is False
+    assert (dc._active_drain_body(home) is not None) is draining
 
 
 def test_the_epoch_is_asked_only_when_there_is_a_marker_to_judge(

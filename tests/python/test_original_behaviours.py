@@ -434,7 +434,7 @@ def test_expiry_warning_is_logged_once_per_marker_on_the_module_logger(
     text = record.getMessage()
     assert first in text and "ops-bot" in text
     assert "7200s" in text and "3600s" in text  # the age and the maximum
-    assert dc._expiry_logged_for == {first}
+    assert dc._expiry_logged_for == first
 
     second = iso(utc_now() - timedelta(hours=3))
     put_marker(home, marker(requested_at=second))
@@ -444,9 +444,10 @@ def test_expiry_warning_is_logged_once_per_marker_on_the_module_logger(
     expired = [r for r in caplog.records if "expired drain marker" in r.getMessage()]
     assert len(expired) == 2
     assert second in expired[1].getMessage()
+    assert dc._expiry_logged_for == second
 
 
-def test_expiry_log_set_is_consulted_at_call_time(
+def test_the_expiry_log_is_consulted_at_call_time(
     dc: ModuleType,
     home: Path,
     epoch: str,
@@ -454,17 +455,29 @@ def test_expiry_log_set_is_consulted_at_call_time(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """``_expiry_logged_for`` is the ``requested_at`` last logged, as in the original: a
+    marker is logged when it differs, and a host resets it with ``None``."""
     caplog.set_level(logging.WARNING, logger=dc.__name__)
-    put_marker(home, marker(requested_at=iso(utc_now() - timedelta(hours=2))))
+
+    def logged() -> int:
+        return sum("expired drain marker" in r.getMessage() for r in caplog.records)
+
+    a = iso(utc_now() - timedelta(hours=2))
+    b = iso(utc_now() - timedelta(hours=3))
+    put_marker(home, marker(requested_at=a))
     dc.drain_requested(home=home)
-    dc._expiry_logged_for.clear()
     dc.drain_requested(home=home)
-    replacement: set[str] = set()
-    monkeypatch.setattr(dc, "_expiry_logged_for", replacement)
+    assert (logged(), dc._expiry_logged_for) == (1, a)
+    monkeypatch.setattr(dc, "_expiry_logged_for", None)
     dc.drain_requested(home=home)
-    dc.drain_requested(home=home)
-    assert len(replacement) == 1
-    assert sum("expired drain marker" in r.getMessage() for r in caplog.records) == 3
+    assert (logged(), dc._expiry_logged_for) == (2, a)
+    for requested_at, count in [(b, 3), (b, 3), (a, 4)]:  # A, then B, then A again
+        put_marker(home, marker(requested_at=requested_at))
+        assert dc.drain_requested(home=home) is False
+        assert (logged(), dc._expiry_logged_for) == (count, requested_at)
+    monkeypatch.setattr(dc, "_expiry_logged_for", b)
+    dc._marker_is_expired(marker(requested_at=b))
+    assert logged() == 4
 
 
 def test_rewriting_revives_an_expired_marker(
@@ -502,7 +515,7 @@ SIGNATURES = {
     "_marker_epoch_is_stale": "(body)",
     "_marker_is_expired": "(body)",
     "_marker_is_stale": "(body)",
-    "_active_drain_body": "(*, home=None)",
+    "_active_drain_body": "(home)",
 }
 
 
