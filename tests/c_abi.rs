@@ -265,11 +265,21 @@ fn header_constants_are_the_core_constants() {
 
 #[test]
 fn the_header_declares_every_exported_function_and_nothing_else() {
-    let exported: Vec<&str> = FFI_SOURCE
-        .split("pub unsafe extern \"C\" fn ")
-        .skip(1)
-        .map(|rest| rest.split('(').next().unwrap())
+    // Test-only entry points (cargo feature test-hooks) are declared in
+    // tests/c/test_hooks.h, not in the public header.
+    let pieces: Vec<&str> = FFI_SOURCE.split("pub unsafe extern \"C\" fn ").collect();
+    let exported: Vec<&str> = pieces
+        .windows(2)
+        .filter(|pair| {
+            let attributes: Vec<&str> = pair[0].lines().rev().take(3).collect();
+            !attributes.contains(&"#[cfg(feature = \"test-hooks\")]")
+        })
+        .map(|pair| pair[1].split('(').next().unwrap())
         .collect();
+    assert!(
+        !exported.contains(&"drain_watcher_new_with_max_age_for_tests"),
+        "the test-only entry point is not behind the test-hooks feature"
+    );
     assert!(exported.len() >= 12, "found only {exported:?}");
     // Declarations are the top-level lines `<type> [*]name(<args>);`.
     let declared: Vec<&str> = HEADER
@@ -340,4 +350,36 @@ fn watcher_handle_reports_changes_and_stops_from_another_thread() {
         ffi::drain_watcher_free(handle);
         ffi::drain_watcher_free(std::ptr::null_mut());
     }
+}
+
+#[test]
+fn the_version_macros_are_the_crate_version() {
+    let define = |name: &str| -> String {
+        let prefix = format!("#define {name} ");
+        HEADER
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("the header lacks {name}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(
+        define("DRAIN_CONTROL_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        define("DRAIN_CONTROL_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        define("DRAIN_CONTROL_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
+    assert_eq!(
+        ffi::DRAIN_CONTROL_VERSION_MAJOR.to_string(),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    // SAFETY: drain_version takes nothing and returns a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(ffi::drain_version()) };
+    assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
