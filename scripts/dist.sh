@@ -122,7 +122,9 @@ make_c_tarball() {
   name=drain-control-$(crate_version)-linux-x86_64
   tree=$(mktemp -d)
   install_c_tree "$tree/$name" &&
-    tar -C "$tree" --owner=0 --group=0 --numeric-owner --sort=name -czf "$out/$name.tar.gz" "$name"
+    tar -C "$tree" --owner=0 --group=0 --numeric-owner --sort=name \
+      --mtime="@$(git log -1 --format=%ct 2>/dev/null || echo 0)" -cf - "$name" |
+    gzip -n >"$out/$name.tar.gz"
   local status=$?
   rm -rf "$tree"
   C_TARBALL=$out/$name.tar.gz
