@@ -27,7 +27,7 @@ ensure_binutils() {
       return 1
     }
   done
-  ar --version 2>/dev/null | grep -q 'GNU ar' || {
+  [[ "$(ar --version 2>/dev/null)" == *"GNU ar"* ]] || {
     echo "error: 'ar' is not GNU ar ($(ar --version 2>&1 | head -n 1)); put GNU binutils first on PATH" >&2
     return 1
   }
