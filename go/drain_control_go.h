@@ -19,7 +19,14 @@
 #if defined(DRAIN_GO_DEV)
 #  if !__has_include("../target/release/libdrain_control.a")
 #    define DRAIN_GO_MISSING 1
-#    error "draincontrol: -tags drain_dev links ../target/release/libdrain_control.a, which is missing: run cargo build --release --locked --lib in the repository root (with --features test-hooks for -tags drain_testhooks)."
+#    error "draincontrol: -tags drain_dev links ../target/release/libdrain_control.a, which is missing: run cargo build --release --locked --lib in the repository root."
+#  endif
+#endif
+
+#if defined(DRAIN_GO_TESTHOOKS)
+#  if !__has_include("../target/testhooks/libdrain_control.a")
+#    define DRAIN_GO_MISSING 1
+#    error "draincontrol: -tags drain_dev,drain_testhooks links ../target/testhooks/libdrain_control.a, which is missing: run scripts/test-go (it builds target/release with --features test-hooks and copies the library there)."
 #  endif
 #endif
 

@@ -36,9 +36,9 @@
 //     (see scripts/install-c); linked dynamically unless only the .a is installed.
 //   - drain_dev: the repository's development build, ../target/release (cargo build
 //     --release --lib); with drain_dev,drain_testhooks also the test-only entry points
-//     (cargo feature test-hooks), as the repository's own tests build it. Go's build
-//     cache does not notice when that library or its header changes: scripts/test-go
-//     puts their hash into CGO_CPPFLAGS.
+//     (cargo feature test-hooks; a copy in ../target/testhooks), as the repository's
+//     own tests build it. Go's build cache does not notice when that library or its
+//     header changes: scripts/test-go puts their hash into CGO_CPPFLAGS.
 package draincontrol
 
 /*

@@ -1,11 +1,9 @@
-//go:build drain_dev
+//go:build drain_dev && !drain_testhooks
 
 package draincontrol
 
 // -tags drain_dev: the repository's development build, ../target/release (cargo build
-// --release --lib). With drain_testhooks as well, the test-only entry points too
-// (testhooks_on.go; the library then needs the cargo feature test-hooks), as
-// scripts/test-go builds it.
+// --release --lib). (-tags drain_dev,drain_testhooks: link_testhooks.go.)
 
 /*
 #cgo CFLAGS: -I${SRCDIR} -I${SRCDIR}/../include -I${SRCDIR}/../tests/c -DDRAIN_GO_DEV
