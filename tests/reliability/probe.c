@@ -74,6 +74,7 @@ static const char *status_name(drain_status st) {
     case DRAIN_STATUS_IO_ERROR: return "io_error";
     case DRAIN_STATUS_PANIC: return "panic";
     case DRAIN_STATUS_INVALID_ARGUMENT: return "invalid_argument";
+    case DRAIN_STATUS_INVALID_PAYLOAD: return "invalid_payload";
     default: return "unknown";
   }
 }
@@ -112,6 +113,75 @@ static int report_status(const char *op, drain_status st, int err, long long us)
   return 1;
 }
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), 0 if none starts there
+ * (the rules of Python's UTF-8 decoder: no overlong forms, no surrogates, <= U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else return 0;
+  if (n < len) return 0;
+  if (s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+  return len;
+}
+
+/* Bytes as a JSON string, as Python's os.fsdecode reads them: UTF-8, and each byte
+ * that is not part of valid UTF-8 as the lone surrogate \udcXX (surrogateescape), so
+ * that the suite compares a reported path with the str of the path it expects. */
+static void print_json_bytes(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  putchar('"');
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_len(s + i, len - i);
+    if (n == 0) {
+      printf("\\udc%02x", s[i]);
+      i++;
+    } else if (n == 1) {
+      unsigned char c = s[i];
+      if (c == '"' || c == '\\') printf("\\%c", c);
+      else if (c < 0x20 || c == 0x7f) printf("\\u%04x", c);
+      else putchar(c);
+      i++;
+    } else {
+      fwrite(s + i, 1, n, stdout);
+      i += n;
+    }
+  }
+  putchar('"');
+}
+
+/* A failed drain_write_ex/drain_clear_ex, with what its drain_error says: the step,
+ * the marker, the path the failing call acted on, whether the old marker is untouched
+ * and the message. A text cut to fit its array (len >= capacity) is reported as cut. */
+static int report_error(const char *op, drain_status st, const drain_error *e, long long us) {
+  printf("{\"ok\":false,\"op\":\"%s\",\"status\":\"%s\",", op, status_name(st));
+  if (st == DRAIN_STATUS_IO_ERROR) printf("\"errno\":%d,", e->os_error);
+  else printf("\"errno\":null,");
+  printf("\"os_error\":%d,\"step\":\"%s\",\"marker_untouched\":%s,", e->os_error, drain_step_name(e->step),
+         e->marker_untouched ? "true" : "false");
+  printf("\"marker\":");
+  print_json_bytes(e->marker, e->marker_len < DRAIN_ERROR_PATH_CAPACITY ? e->marker_len : DRAIN_ERROR_PATH_CAPACITY - 1);
+  printf(",\"marker_cut\":%s,\"path\":", e->marker_len >= DRAIN_ERROR_PATH_CAPACITY ? "true" : "false");
+  print_json_bytes(e->path, e->path_len < DRAIN_ERROR_PATH_CAPACITY ? e->path_len : DRAIN_ERROR_PATH_CAPACITY - 1);
+  printf(",\"path_cut\":%s,\"message\":", e->path_len >= DRAIN_ERROR_PATH_CAPACITY ? "true" : "false");
+  print_json_bytes(e->message,
+                   e->message_len < DRAIN_ERROR_MESSAGE_CAPACITY ? e->message_len : DRAIN_ERROR_MESSAGE_CAPACITY - 1);
+  printf(",\"us\":%lld}\n", us);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: probe write|clear|read|inspect|loop-write|loop-clear|loop-read HOME ...\n");
@@ -123,25 +193,27 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "write") == 0 && argc >= 4) {
     char *principal = arg_bytes(argv[3]);
     bool suppress = argc >= 5 && strcmp(argv[4], "true") == 0;
-    int err = 0;
+    drain_error err;
+    memset(&err, 0xA5, sizeof err); /* garbage: the library must write every field */
     sentinel("/drain-probe-begin");
     long long t0 = now_us();
-    drain_status st = drain_write(home, principal, suppress, &err);
+    drain_status st = drain_write_ex(home, principal, suppress, &err);
     long long us = now_us() - t0;
     sentinel("/drain-probe-end");
-    if (st != DRAIN_STATUS_OK) return report_status("write", st, err, us);
+    if (st != DRAIN_STATUS_OK) return report_error("write", st, &err, us);
     printf("{\"ok\":true,\"op\":\"write\",\"us\":%lld}\n", us);
     return 0;
   }
   if (strcmp(cmd, "clear") == 0) {
     bool existed = false;
-    int err = 0;
+    drain_error err;
+    memset(&err, 0xA5, sizeof err); /* garbage: the library must write every field */
     sentinel("/drain-probe-begin");
     long long t0 = now_us();
-    drain_status st = drain_clear(home, &existed, &err);
+    drain_status st = drain_clear_ex(home, &existed, &err);
     long long us = now_us() - t0;
     sentinel("/drain-probe-end");
-    if (st != DRAIN_STATUS_OK) return report_status("clear", st, err, us);
+    if (st != DRAIN_STATUS_OK) return report_error("clear", st, &err, us);
     printf("{\"ok\":true,\"op\":\"clear\",\"existed\":%s,\"us\":%lld}\n", existed ? "true" : "false", us);
     return 0;
   }

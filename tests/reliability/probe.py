@@ -2,22 +2,30 @@
 """The Python participant of the reliability suites: the probe command line (see
 README.md in this folder) over the installed drain_control wheel. HOME and PRINCIPAL
 may be given as hex:<digits> to pass bytes a shell argument cannot (NUL, non-UTF-8,
-control characters), or as file:<path> for the bytes of a file; a non-UTF-8 home becomes a str with surrogate escapes, as
-os.fsdecode gives. Warnings of the module's logger go to stderr."""
+control characters), or as file:<path> for the bytes of a file; a non-UTF-8 home becomes
+a str with surrogate escapes, as os.fsdecode gives, and so does a non-UTF-8 principal
+(surrogateescape). A principal may also be py:<Python literal>, one of another type
+(py:5, py:None). Warnings of the module's logger go to stderr."""
 
+import ast
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import traceback
+from typing import Optional
 
 import drain_control as dc
 
 
-def arg(text: str, *, path: bool) -> str:
+def arg(text: str, *, path: bool):
+    if not path and text.startswith("py:"):
+        # A Python literal (a principal of another type: 5, b'x', None...).
+        return ast.literal_eval(text[3:])
     if text.startswith("file:"):
         with open(text[5:], "rb") as f:
             raw = f.read()
@@ -38,15 +46,48 @@ def emit(value: dict) -> None:
     print(json.dumps(value, ensure_ascii=True))
 
 
-def failure(op: str, error: BaseException, started: float) -> int:
-    emit({
+# The steps as the OSError of a failed write or clear describes them (src/error.rs,
+# Step::describe), by their stable names (Step::as_str, the same in every binding).
+STEPS = {
+    "checking the payload": "check_payload",
+    "creating the home folder": "create_home",
+    "following the marker's link": "follow_link",
+    "creating a temporary file": "create_temp",
+    "keeping the marker's mode on the temporary file": "keep_mode",
+    "writing the temporary file": "write_temp",
+    "flushing the temporary file": "sync_temp",
+    "renaming the new marker into place": "rename",
+    "flushing the folder": "sync_folder",
+    "removing the marker": "remove",
+}
+STEP_RE = re.compile(r"^(?P<os>.*) \((?P<step>" + "|".join(re.escape(d) for d in STEPS)
+                     + r")(?: (?P<path>'.*'|\".*\"))?\)$", re.DOTALL)
+
+
+def failure(op: str, error: BaseException, started: float, took: Optional[int] = None) -> int:
+    """A failed call as the probe line: for the OSError of a write, "marker" is its
+    filename (the marker path) and "step" and "path" (the path the failing call acted
+    on) are read from its strerror, "<OS text> (<step>[ <repr of the path>])"; the path
+    is the marker when the strerror names none."""
+    out = {
         "ok": False, "op": op,
         "status": "io_error" if isinstance(error, OSError) else type(error).__name__,
         "errno": getattr(error, "errno", None),
-        "path": os.fsdecode(error.filename) if getattr(error, "filename", None) is not None else None,
+        "path": None,
         "message": str(error),
-        "us": int((time.monotonic() - started) * 1e6),
-    })
+        "us": int((time.monotonic() - started) * 1e6) if took is None else took,
+    }
+    filename = getattr(error, "filename", None)
+    if isinstance(error, OSError) and filename is not None:
+        out["marker"] = os.fsdecode(filename)
+        m = STEP_RE.match(error.strerror or "")
+        if m:
+            out["step"] = STEPS[m.group("step")]
+            out["path"] = ast.literal_eval(m.group("path")) if m.group("path") else out["marker"]
+            out["strerror_os"] = m.group("os")
+        else:
+            out["step"] = None  # the strerror names no step: the suite fails it
+    emit(out)
     return 1
 
 
@@ -96,25 +137,34 @@ def main(argv: list) -> int:
     us = lambda: int((time.monotonic() - started) * 1e6)
     if command == "write" and len(argv) >= 3:
         principal = arg(argv[2], path=False)
+        # The answer is printed after the end sentinel: between the sentinels are only
+        # the library call's own system calls.
+        failed = None
+        sentinel("/drain-probe-begin")
+        started = time.monotonic()
         try:
-            sentinel("/drain-probe-begin")
-            started = time.monotonic()
             dc.write_drain_request(home=home, principal=principal,
                                    suppress_notification=len(argv) >= 4 and argv[3] == "true")
         except (OSError, ValueError, UnicodeError, TypeError) as error:
-            return failure("write", error, started)
-        finally:
-            sentinel("/drain-probe-end")
-        emit({"ok": True, "op": "write", "us": us()})
+            failed = error
+        took = us()
+        sentinel("/drain-probe-end")
+        if failed is not None:
+            return failure("write", failed, started, took)
+        emit({"ok": True, "op": "write", "us": took})
     elif command == "clear":
+        failed = None
+        sentinel("/drain-probe-begin")
+        started = time.monotonic()
         try:
-            sentinel("/drain-probe-begin")
             existed = dc.clear_drain_request(home=home)
         except (OSError, ValueError, TypeError) as error:
-            return failure("clear", error, started)
-        finally:
-            sentinel("/drain-probe-end")
-        emit({"ok": True, "op": "clear", "existed": existed, "us": us()})
+            failed = error
+        took = us()
+        sentinel("/drain-probe-end")
+        if failed is not None:
+            return failure("clear", failed, started, took)
+        emit({"ok": True, "op": "clear", "existed": existed, "us": took})
     elif command == "read":
         try:
             read = dc.read_drain_request(home=home)

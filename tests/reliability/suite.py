@@ -571,16 +571,73 @@ CLEAR_STEPS = ["unlink", "open folder", "fsync folder"]
 BEFORE_RENAME = {"create home", "create temp", "keep mode", "write temp", "fsync temp", "rename"}
 
 
-def expected_path(binding: str, step: str, home: Path) -> Optional[str]:
-    """Which path a binding names for a failed step: the path the failing call acted
-    on (Rust, Python); Go always names the marker; the C ABI reports no path."""
-    if binding == "c":
-        return None
-    if binding == "go" or step in ("rename", "unlink"):
+# The suite's labels of a failing system call, as the step each binding names (the
+# stable names of src/error.rs Step::as_str: C's drain_step_name, Go's MarkerError.Step
+# and PathError.Op, Rust's Step, Python's strerror through probe.py).
+STEP_OF = {"create home": "create_home", "create temp": "create_temp", "keep mode": "keep_mode",
+           "write temp": "write_temp", "fsync temp": "sync_temp", "rename": "rename",
+           "open folder": "sync_folder", "fsync folder": "sync_folder", "unlink": "remove"}
+# What each step is called in a message (Step::describe): every binding's message names it.
+STEP_TEXT = {"check_payload": "checking the payload", "create_home": "creating the home folder",
+             "follow_link": "following the marker's link", "create_temp": "creating a temporary file",
+             "keep_mode": "keeping the marker's mode on the temporary file",
+             "write_temp": "writing the temporary file", "sync_temp": "flushing the temporary file",
+             "rename": "renaming the new marker into place", "sync_folder": "flushing the folder",
+             "remove": "removing the marker"}
+
+
+def expected_path(step: str, home: Path, linked: bool = False) -> str:
+    """The path a failed step acted on, which every binding names beside the marker:
+    the home folder (creating it, flushing it), the temporary file beside the marker
+    ("TEMP": its name is a slot's), the marker (renaming over it, removing it). Through
+    a symlinked marker the rename replaces the link's target, whose folder is flushed."""
+    if step in ("create_temp", "keep_mode", "write_temp", "sync_temp"):
+        return "TEMP"
+    if linked and step in ("rename", "sync_folder"):
+        target = f"../{link_target(home).parent.name}"
+        return str(home / f"{target}/m.json") if step == "rename" else str(home / target)
+    if step in ("rename", "remove", "follow_link"):
         return str(marker_of(home))
-    if step in ("create home", "open folder", "fsync folder"):
-        return str(home)
-    return "TEMP"
+    return str(home)  # create_home, sync_folder
+
+
+def names_failure(binding: str, out: dict, home: Path, op: str, step: Optional[str], linked: bool = False,
+                  want_path: Optional[str] = None) -> Optional[str]:
+    """None if the failure names what each binding now reports: the marker path, the
+    step (the expected one, or else any step, consistent with the rest), the path the
+    failing call acted on, whether the old marker is untouched (C, Go, Rust) and a
+    message naming the marker and the step; else what is wrong."""
+    marker = str(marker_of(home))
+    got_step = out.get("step")
+    if step is not None and got_step != step:
+        return f"step {got_step!r}, want {step!r}"
+    if got_step not in STEP_TEXT or got_step == "check_payload":
+        return f"step {got_step!r} is no step of a failed {op}"
+    if out.get("marker") != marker:
+        return f"marker {out.get('marker')!r}, want {marker!r}"
+    want = expected_path(got_step, home, linked) if want_path is None else want_path
+    got = out.get("path")
+    if want == "TEMP":
+        if not (isinstance(got, str) and os.path.dirname(got) == str(home) and TEMP_RE.match(os.path.basename(got))):
+            return f"path {got!r}, want a temp file in {str(home)!r}"
+    elif got != want:
+        return f"path {got!r}, want {want!r}"
+    message = out.get("message") or ""
+    if STEP_TEXT[got_step] not in message:
+        return f"the message does not name the step ({STEP_TEXT[got_step]!r}): {message!r}"
+    if binding == "python":
+        if repr(marker) not in message:
+            return f"the message does not name the marker: {message!r}"
+    else:
+        if f'drain marker "{marker}"' not in message:
+            return f"the message does not name the marker: {message!r}"
+        if out.get("marker_untouched") is not (got_step != "sync_folder"):
+            return f"marker_untouched {out.get('marker_untouched')!r} after a failed {got_step}"
+    if binding == "c" and (out.get("os_error") != out.get("errno") or out.get("marker_cut") or out.get("path_cut")):
+        return f"the drain_error disagrees with itself: {out!r}"
+    if binding == "go" and (out.get("path_op") != got_step or out.get("marker_op") != op):
+        return f"the *fs.PathError's Op {out.get('path_op')!r} or the MarkerError's Op {out.get('marker_op')!r} is wrong"
+    return None
 
 
 def faults_suite(probes: dict, base: Path, long: bool) -> None:
@@ -645,23 +702,17 @@ def faults_suite(probes: dict, base: Path, long: bool) -> None:
                         # The original's contract: clear_drain_request logs and returns False.
                         T.check(out.get("ok") is True and out.get("existed") is False,
                                 f"{what}: Python's clear must return False: {r.stdout!r}")
+                        # str(e) of the OSError: "[Errno N] <text> (<step>[ <path acted on>]): <marker>".
+                        step = STEP_OF[call.step]
+                        acted = "" if step == "remove" else f" {str(home)!r}"
                         T.check("WARNING" in r.stderr and os.strerror(errno_value) in r.stderr
-                                and str(marker_of(home) if call.step == "unlink" else home) in r.stderr,
-                                f"{what}: Python's warning lacks the error or path: {r.stderr!r}")
+                                and f"({STEP_TEXT[step]}{acted}): {str(marker_of(home))!r}" in r.stderr,
+                                f"{what}: Python's warning lacks the error, the step, the path or the marker: {r.stderr!r}")
                     else:
                         T.check(out.get("ok") is False and out.get("errno") == errno_value,
                                 f"{what}: reported {r.stdout.strip()!r} (want errno {errno_value})")
-                        want = expected_path(name, call.step, home)
-                        if has_old == "link" and name in ("rust", "python") and call.step in ("rename", "open folder", "fsync folder"):
-                            # The rename replaces the link's target; its folder is flushed.
-                            target = link_target(home)
-                            want = str(home / f"../{target.parent.name}/m.json") if call.step == "rename" else str(home / f"../{target.parent.name}")
-                        got = out.get("path")
-                        if want == "TEMP":
-                            ok = got is not None and os.path.dirname(got) == str(home) and TEMP_RE.match(os.path.basename(got))
-                        else:
-                            ok = got == want
-                        T.check(bool(ok), f"{what}: reported path {got!r}, want {want!r}")
+                        wrong = names_failure(name, out, home, args[0], STEP_OF[call.step], linked=has_old == "link")
+                        T.check(wrong is None, f"{what}: {wrong}: {r.stdout.strip()[:600]!r}")
                     if call.step in BEFORE_RENAME or call.step == "unlink":
                         T.check(after == before, f"{what}: the old marker changed: {before!r} -> {after!r}")
                         if call.step == "create home":
@@ -694,11 +745,16 @@ def writers_fail(probes: dict, home: Path, op: str, errno_value: int, what: str,
         out = r.out or {}
         label_ = f"{what}: {name} {op}"
         if name == "python" and op == "clear":
-            T.check(out.get("existed") is False and os.strerror(errno_value) in r.stderr,
-                    f"{label_}: want False and a warning naming the error: {r.stdout!r} {r.stderr!r}")
+            T.check(out.get("existed") is False and os.strerror(errno_value) in r.stderr
+                    and f"(removing the marker): {str(marker_of(home))!r}" in r.stderr,
+                    f"{label_}: want False and a warning naming the error, the step and the marker: "
+                    f"{r.stdout!r} {r.stderr!r}")
         else:
             T.check(out.get("ok") is False and out.get("errno") == errno_value,
                     f"{label_}: reported {r.stdout.strip()!r} {r.stderr[-300:]!r} (want errno {errno_value})")
+            wrong = names_failure(name, out, home, op, None)
+            T.check(wrong is None, f"{label_}: {wrong}: {r.stdout.strip()[:600]!r}")
+            T.check(out.get("step") != "sync_folder", f"{label_}: failed after the rename: {r.stdout.strip()!r}")
         T.check(snapshot(home.parent) == before, f"{label_}: the disk changed")
         T.check(temps(home) == [], f"{label_}: temp files left")
 
@@ -977,17 +1033,22 @@ def hostile_suite(probes: dict, base: Path) -> None:
                 before = snapshot(area)
                 r = probes[b].run("write", make_home, "hostile")
                 timed(r, f"{name}: {b} write")
-                verdict = write(make_home, r, before, snapshot(area))
+                verdict = write(make_home, r, before, snapshot(area), b)
                 T.check(verdict is True, f"{name}: {b} write: {verdict} {r.stdout.strip()[:300]!r}")
 
     absent = lambda v: v is None
     contentless = lambda v: v == {}
 
-    def error_and_unchanged(errno_value):
-        def judge(home, r, before, after):
+    def error_and_unchanged(errno_value, step, path=None):
+        """A failed write naming the errno, the marker, the step and the path it acted
+        on (the marker, or path), with the disk unchanged."""
+        def judge(home, r, before, after, b):
             out = r.out or {}
             if out.get("ok") is not False or out.get("errno") != errno_value:
                 return f"want errno {errno_value}"
+            wrong = names_failure(b, out, home, "write", step, want_path=path)
+            if wrong:
+                return wrong
             if before != after:
                 return "the disk changed"
             return True
@@ -1001,21 +1062,21 @@ def hostile_suite(probes: dict, base: Path) -> None:
         s.bind(os.fsdecode(marker_of(home)))
         s.close()
 
-    def replaced(home, r, before, after):
+    def replaced(home, r, before, after, b):
         ok = (r.out or {}).get("ok") is True and payload(raw_marker(home), "hostile") is not None
         return True if ok else "want a successful write replacing it"
 
     case("FIFO at the marker path", mkfifo, absent, write=replaced)
     case("socket at the marker path", mksocket, absent, write=replaced)
     case("folder at the marker path", lambda h: marker_of(h).mkdir(), absent,
-         write=error_and_unchanged(errnos.EISDIR))
+         write=error_and_unchanged(errnos.EISDIR, "rename"))
     case("symlink loop at the marker path", lambda h: os.symlink(MARKER, marker_of(h)), absent,
-         write=error_and_unchanged(errnos.ELOOP))
+         write=error_and_unchanged(errnos.ELOOP, "follow_link"))
 
     def dangling(home):
         os.symlink("target.json", marker_of(home))
 
-    def through_link(home, r, before, after):
+    def through_link(home, r, before, after, b):
         if (r.out or {}).get("ok") is not True:
             return "want success"
         if not marker_of(home).is_symlink() or payload((home / "target.json").read_bytes(), "hostile") is None:
@@ -1023,7 +1084,7 @@ def hostile_suite(probes: dict, base: Path) -> None:
         return True
     case("dangling symlink at the marker path", dangling, absent, write=through_link)
     case("link to /dev/zero at the marker path", lambda h: os.symlink("/dev/zero", marker_of(h)), absent,
-         write=error_and_unchanged(errnos.EXDEV))
+         write=error_and_unchanged(errnos.EXDEV, "rename", "/dev/zero"))
     T.check(stat.S_ISCHR(os.stat("/dev/zero").st_mode), "/dev/zero is no longer a device")
     case("2 MiB file", lambda h: marker_of(h).write_bytes(b"{" + b" " * (2 << 20) + b"}"), contentless)
 
@@ -1157,27 +1218,116 @@ def hostile_suite(probes: dict, base: Path) -> None:
         body = payload(raw_marker(home))
         T.check(body is not None and body["principal"] == value, f"control characters: {b} wrote {raw_marker(home)!r}")
 
-    big = area / "big-principal"
-    big.write_bytes(b"p" * (1 << 20))
-    for b in names:
-        home = fresh_dir(area, f"big-{b}")
-        r = probes[b].run("write", home, f"file:{big}")
-        timed(r, f"1 MiB principal: {b} write")
-        T.check(r.rc == 0, f"1 MiB principal: {b} write {r.stdout[:200]!r}")
-        for reader in names:
-            r = probes[reader].run("inspect", home)
-            T.check((r.out or {}).get("present") is True and r.out.get("active") is True,
-                    f"1 MiB principal: {reader} reading {b}'s marker (over 1 MiB: contentless, active): {r.stdout!r}")
-        r = probes[b].run("read", home)
-        T.check((r.out or {}).get("read") == {}, f"1 MiB principal: {b} read is not contentless: {r.stdout[:200]!r}")
+    # Payloads the reader would not read back as written: every writer refuses them
+    # before touching the disk (issue 11), over an old marker or into a missing home.
+    touching = {"create home", "create temp", "keep owner", "keep mode", "write temp", "fsync temp",
+                "rename", "open folder", "fsync folder", "unlink"}
+    refusals = [0]
 
-    for b, want in (("c", {"invalid_utf8"}), ("go", {"invalid_utf8"}), ("python", {"UnicodeEncodeError"})):
-        if b not in probes:
-            continue
-        home = fresh_dir(area, f"nonutf8-principal-{b}")
-        put_old(home)
-        unchanged_error(b, ["write", home, "hex:ff6e6f"], f"non-UTF-8 principal: {b} write", want_status=want)
-        T.check(raw_marker(home) == OLD_BYTES, f"non-UTF-8 principal: {b}: the marker changed")
+    def refused(b: str, principal_arg: str, what: str, judge) -> None:
+        """The write fails (judge(out) says how it must), the old marker (or its
+        absence: no home created) stays byte for byte, no temp file appears, and no
+        system call between the probe's sentinels creates, writes, renames or removes."""
+        for has_old in (True, False):
+            refusals[0] += 1
+            parent = fresh_dir(area, f"refused-{refusals[0]}")
+            home = parent / "home"
+            if has_old:
+                put_old(home)
+            label_ = f"{what}: {b} write {'over a marker' if has_old else 'into a missing home'}"
+            before = snapshot(parent)
+            r = probes[b].run("write", home, principal_arg)
+            timed(r, label_)
+            out = r.out or {}
+            wrong = "it did not fail" if out.get("ok") is not False else judge(b, out, home)
+            T.check(wrong is None, f"{label_}: {wrong}: {r.stdout.strip()[:400]!r} {r.stderr[-300:]!r}")
+            T.check(snapshot(parent) == before and raw_marker(home) == (OLD_BYTES if has_old else None)
+                    and home.exists() == has_old and temps(home) == [],
+                    f"{label_}: the disk changed: {snapshot(parent)!r}")
+            T.check("Traceback" not in r.stderr and "panic" not in r.stderr, f"{label_}: {r.stderr[-300:]!r}")
+            if has_old:
+                calls = traced_calls(probes[b], ["write", home, principal_arg], lambda: None)
+                touched = [c.text for c in calls if c.step in touching]
+                T.check(touched == [] and raw_marker(home) == OLD_BYTES and temps(home) == [],
+                        f"{label_}: system calls that touch the disk before the refusal: {touched}")
+
+    def over_limit(b: str, out: dict, home: Path) -> Optional[str]:
+        """A payload refused for its size: a status of its own (C, Go, Rust: the step
+        check_payload, naming the marker, untouched; Python: ValueError), and a message
+        naming the argument and the limit."""
+        message = out.get("message") or ""
+        if "principal" not in message or "1048576" not in message:
+            return "the message names neither the principal nor the limit"
+        if b == "python":
+            return None if out.get("status") == "ValueError" else "want ValueError"
+        if out.get("status") != "invalid_payload" or out.get("errno") is not None:
+            return "want the status invalid_payload, no errno"
+        if out.get("step") != "check_payload" or out.get("marker") != str(marker_of(home)) \
+                or out.get("marker_untouched") is not True:
+            return "want the step check_payload, the marker named, untouched"
+        if b == "c" and (out.get("os_error") != 0 or out.get("path") != str(marker_of(home))):
+            return "want os_error 0 and the marker as the path"
+        return None
+
+    overhead = len(json.dumps({"action": "drain", "requested_at": "2026-01-01T00:00:00.000000+00:00",
+                               "principal": "", "epoch": EPOCH, "suppress_notification": False},
+                              indent=2, ensure_ascii=False).encode())
+    fits = (1 << 20) - overhead  # the longest ASCII principal whose marker a reader reads
+    principal_file = area / "big-principal"
+    for label_, text in (("1 MiB principal", "p" * (1 << 20)),
+                         ("principal 1 byte over the limit", "p" * (fits + 1)),
+                         ("principal that JSON escaping makes over 1 MiB", "\x01" * 200_000),
+                         ("principal of 600,000 two-byte characters", "\u00e9" * 600_000)):
+        principal_file.write_bytes(text.encode())
+        for b in names:
+            refused(b, f"file:{principal_file}", label_, over_limit)
+
+    # The longest principal that fits is written, and every reader reads it back whole.
+    principal_file.write_bytes(b"q" * fits)
+    for b in names:
+        home = fresh_dir(area, f"fits-{b}")
+        r = probes[b].run("write", home, f"file:{principal_file}")
+        timed(r, f"principal at the limit: {b} write")
+        raw = raw_marker(home)
+        T.check(r.rc == 0 and payload(raw, "q" * fits) is not None and raw is not None and len(raw) <= 1 << 20,
+                f"principal at the limit: {b} write {r.stdout[:300]!r}, a marker of {len(raw or b'')} bytes")
+        for reader in names:
+            r = probes[reader].run("read", home)
+            read = (r.out or {}).get("read")
+            T.check(isinstance(read, dict) and read == json.loads(raw or b"null"),
+                    f"principal at the limit: {reader} reading {b}'s marker: {r.stdout[:200]!r}")
+
+    # A marker over 1 MiB, as the original module wrote a 1 MiB principal: contentless.
+    big_home = fresh_dir(area, "big-marker")
+    big_body = {"action": "drain", "requested_at": "2026-01-01T00:00:00+00:00", "principal": "p" * (1 << 20),
+                "epoch": EPOCH, "suppress_notification": False}
+    marker_of(big_home).write_bytes(json.dumps(big_body, indent=2).encode())
+    for reader in names:
+        r = probes[reader].run("inspect", big_home)
+        T.check((r.out or {}).get("present") is True and r.out.get("active") is True,
+                f"a marker over 1 MiB: {reader} inspect (contentless, active): {r.stdout!r}")
+        r = probes[reader].run("read", big_home)
+        T.check((r.out or {}).get("read") == {}, f"a marker over 1 MiB: {reader} read is not contentless: {r.stdout[:200]!r}")
+
+    def status_in(want: set, needle: str):
+        def judge(b: str, out: dict, home: Path) -> Optional[str]:
+            if out.get("status") not in want:
+                return f"want a status in {sorted(want)}"
+            if needle not in (out.get("message") or ""):
+                return f"the message does not name {needle!r}"
+            return None
+        return judge
+
+    # Go's error for it is a *StatusError whose text is the status's ("a text argument was
+    # not valid UTF-8"): it does not say which argument; C's drain_error and Python do.
+    for b, want, needle in (("c", {"invalid_utf8"}, "principal"), ("go", {"invalid_utf8"}, "UTF-8"),
+                            ("python", {"ValueError"}, "principal")):
+        if b in probes:
+            refused(b, "hex:ff6e6f", "non-UTF-8 principal", status_in(want, needle))
+    if "python" in probes:
+        for literal in ("5", "None", "b'dash'", "['dash']"):
+            refused("python", f"py:{literal}", f"principal {literal} (no str)", status_in({"TypeError"}, "principal"))
+    T.note("drainctl takes its principal as one argument (128 KiB at most): it cannot be given one over 1 MiB")
     T.note("a non-UTF-8 principal cannot reach the Rust API (&str is UTF-8)")
 
     # Log injection: warnings quoting a hostile principal or path stay one escaped line.

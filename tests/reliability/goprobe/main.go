@@ -60,20 +60,32 @@ func emit(v map[string]any) {
 	fmt.Println(string(b))
 }
 
-// failure describes an error: an *fs.PathError carries errno and path; anything else
-// is a status error (or an argument refused before C, such as a NUL byte).
+// failure describes an error: a *MarkerError (a failed write or clear) gives the
+// marker, the step and whether the old marker is untouched, and unwraps to an
+// *fs.PathError (errno, Op, the path acted on) or to StatusInvalidPayload; anything
+// else is a status error (or an argument refused before C, such as a NUL byte).
 func failure(op string, err error, us int64) map[string]any {
 	out := map[string]any{"ok": false, "op": op, "errno": nil, "path": nil, "us": us, "message": err.Error()}
+	var markerErr *draincontrol.MarkerError
 	var pathErr *fs.PathError
 	var errno syscall.Errno
 	var st *draincontrol.StatusError
+	if errors.As(err, &markerErr) {
+		out["marker"] = markerErr.Marker
+		out["step"] = markerErr.Step
+		out["marker_untouched"] = markerErr.MarkerUntouched
+		out["marker_op"] = markerErr.Op
+	}
 	switch {
 	case errors.As(err, &pathErr):
 		out["path"] = pathErr.Path
+		out["path_op"] = pathErr.Op
 		out["status"] = "io_error"
 		if errors.As(err, &errno) {
 			out["errno"] = int(errno)
 		}
+	case markerErr != nil && errors.Is(err, draincontrol.StatusInvalidPayload):
+		out["status"] = "invalid_payload"
 	case errors.Is(err, draincontrol.ErrNUL):
 		out["status"] = "nul"
 	case errors.As(err, &st):

@@ -53,10 +53,13 @@ fn emit(value: Value) {
 
 fn failure(op: &str, error: &drain_control::Error, started: Instant) -> ExitCode {
     emit(json!({
-        "ok": false, "op": op, "status": "io_error",
+        "ok": false, "op": op,
+        "status": if error.is_refused_payload() { "invalid_payload" } else { "io_error" },
         "errno": error.raw_os_error(),
+        "marker": error.marker().to_string_lossy(),
         "path": error.path().to_string_lossy(),
-        "step": format!("{:?}", error.step()),
+        "step": error.step().as_str(),
+        "marker_untouched": error.step().leaves_marker_untouched(),
         "message": error.to_string(),
         "us": started.elapsed().as_micros() as u64,
     }));
