@@ -2,6 +2,6 @@ module drain-control/tests/reliability/goprobe
 
 go 1.22
 
-require drain-control/go v0.0.0
+require github.com/hermes-agent/drain-control/go v0.0.0
 
-replace drain-control/go => ../../../go
+replace github.com/hermes-agent/drain-control/go => ../../../go

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	draincontrol "drain-control/go"
+	draincontrol "github.com/hermes-agent/drain-control/go"
 )
 
 func init() {
