@@ -46,29 +46,39 @@ build_c_program() {
     target/release/libdrain_control.a -lm -ldl -lpthread
 }
 
-# The wheel's build environment: a venv with the pinned maturin, kept between runs and
-# rebuilt when the pin changes. Sets MATURIN. Honours $PYTHON (default python3).
+# The wheel's build environment: a venv with the pinned maturin and the pinned ziglang
+# (PyPI's Zig, which maturin's --zig links with against an old glibc's symbols), kept
+# between runs and rebuilt when a pin changes. Sets MATURIN. Honours $PYTHON (default
+# python3).
 MATURIN_VERSION=1.16.0
+ZIGLANG_VERSION=0.17.1
 ensure_maturin() {
   local venv=$PWD/.venv/build python=${PYTHON:-python3}
+  local pins="maturin==$MATURIN_VERSION ziglang==$ZIGLANG_VERSION"
   MATURIN=$venv/bin/maturin
-  if ! "$MATURIN" --version 2>/dev/null | grep -qx "maturin $MATURIN_VERSION"; then
-    echo "--> creating $venv with maturin $MATURIN_VERSION" >&2
+  if ! "$MATURIN" --version 2>/dev/null | grep -qx "maturin $MATURIN_VERSION" ||
+    [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
+    echo "--> creating $venv with $pins" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      "maturin==$MATURIN_VERSION"
+    # shellcheck disable=SC2086 # one word per pin
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $pins
+    echo "$pins" >"$venv/pins"
   fi
 }
 
-# build_wheel OUT_DIR: builds the abi3 wheel (release) into OUT_DIR, emptied first, and
-# sets WHEEL to its path. The build has a target folder of its own (target/python), so
-# it never waits on, or invalidates, the other cargo builds.
+# build_wheel OUT_DIR: builds the shipped wheel into OUT_DIR, emptied first, and sets
+# WHEEL to its path: release, abi3 (CPython 3.9+), manylinux2014 (manylinux_2_17: glibc
+# 2.17 and newer, linked by Zig against 2.17's symbols, no container), stripped. The
+# build has a target folder of its own (target/python), so it never waits on, or
+# invalidates, the other cargo builds. maturin finds Zig through the build venv's
+# python (`python -m ziglang`), hence that venv first on PATH.
 build_wheel() {
   local out=$1
   ensure_maturin
   rm -rf "$out"
-  CARGO_TARGET_DIR=$PWD/target/python "$MATURIN" build --release --locked --quiet \
+  PATH=$PWD/.venv/build/bin:$PATH CARGO_TARGET_DIR=$PWD/target/python "$MATURIN" build \
+    --release --locked --quiet --zig --compatibility manylinux2014 --strip \
     --interpreter "$PWD/.venv/build/bin/python" --out "$out" >&2
   WHEEL=$(ls "$out"/drain_control-*.whl)
 }
