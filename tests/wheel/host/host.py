@@ -1,0 +1,86 @@
+"""A host that uses every public name of gateway.drain_control (drain_control.__all__
+and the original module's names a host reads or patches) through the README's shim:
+scripts/test-wheel type-checks it with mypy --strict and runs it (HERMES_HOME set)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Optional
+
+import gateway.drain_control as dc
+from gateway.drain_control import (
+    DRAIN_REQUEST_MAX_AGE_SECONDS,
+    Change,
+    Classification,
+    DrainWatcher,
+    State,
+    classify_marker,
+    clear_drain_request,
+    current_instantiation_epoch,
+    drain_notification_suppressed,
+    drain_request_path,
+    drain_requested,
+    install_as,
+    read_drain_request,
+    watch,
+    write_drain_request,
+)
+
+
+def dashboard(home: Path) -> tuple[dict[str, Any], bool]:
+    payload: dict[str, Any] = write_drain_request(
+        principal="dashboard", suppress_notification=True, home=home
+    )
+    return payload, clear_drain_request(home=home)
+
+
+def gateway_poll(home: Optional[str] = None) -> tuple[bool, bool, Optional[dict[str, Any]]]:
+    return (
+        drain_requested(home=home),
+        drain_notification_suppressed(home=home),
+        read_drain_request(home=home),
+    )
+
+
+def judge(raw: bytes) -> Classification:
+    verdict = classify_marker(
+        raw, current_epoch=current_instantiation_epoch(), now=datetime.now(timezone.utc)
+    )
+    flags: list[bool] = [verdict.present, verdict.active, verdict.suppressed,
+                         verdict.epoch_stale, verdict.expired]
+    assert len(flags) == 5
+    return verdict
+
+
+async def follow(home: Path) -> list[State]:
+    states: list[State] = []
+    watcher: DrainWatcher = watch(home=home, fallback_interval=0.5, every_change=True)
+    async with watcher:
+        async for change in watcher:
+            seen: Change = change
+            states.append(seen.state)
+            break
+    return states
+
+
+# The original's module-level names that a host reads or patches.
+path: Path = drain_request_path()
+path_in: Path = dc.drain_request_path(Path("/srv/hermes"))
+max_age: float = DRAIN_REQUEST_MAX_AGE_SECONDS + dc.DRAIN_REQUEST_MAX_AGE_SECONDS
+filename: str = dc._DRAIN_REQUEST_FILENAME
+home: Path = dc.get_hermes_home()
+logger: logging.Logger = dc._log
+dc._expiry_logged_for = None
+last_expired: Optional[str] = dc._expiry_logged_for
+body: Optional[dict[str, Any]] = dc._active_drain_body(None)
+expired: bool = dc._marker_is_expired({"requested_at": "2026-01-01T00:00:00+00:00"})
+parsed: Optional[datetime] = dc._parse_iso("2026-01-01T00:00:00+00:00")
+dc.atomic_json_write(path, {"principal": "host"}, indent=2, mode=0o600)
+dc.current_instantiation_epoch.cache_clear()
+epoch: str = dc.current_instantiation_epoch()
+states: list[State] = asyncio.run(follow(home))
+copy: ModuleType = install_as("host_drain_control_copy")
