@@ -13,8 +13,8 @@ use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyNameError, PyOSError, PyValueError};
@@ -406,6 +406,9 @@ struct Poller {
     judge: Box<[Watched]>,
     fallback: Option<Py<PyAny>>,
     tail: Option<Py<PyAny>>,
+    names: CalledNames,
+    /// Whether `_bind_for_judging` was called (see [`Poller::bind_for_judging`]).
+    bound_for_judging: AtomicBool,
     last: Mutex<Last>,
 }
 
@@ -414,8 +417,30 @@ struct Poller {
 /// first use (`datetime`...) may be unbound then: its own object is looked up in the
 /// module's record, `_OWN`, once the namespace holds it.
 struct Watched {
-    name: Py<PyString>,
-    own: Option<Py<PyAny>>,
+    name: CachedName,
+    /// The module's own object, once known (recorded objects never change).
+    own: OnceLock<Py<PyAny>>,
+    /// The name in the module's record, for a name whose own object is not known yet.
+    in_own: CachedName,
+}
+
+impl Watched {
+    /// The address of the module's own object for this name, from its record (null
+    /// while it has none: a name bound on first use, unbound); kept once known.
+    #[cold]
+    fn own_recorded(
+        &self,
+        py: Python<'_>,
+        own: &Bound<'_, PyDict>,
+    ) -> PyResult<*mut pyo3::ffi::PyObject> {
+        let recorded = self.in_own.address(py, own)?;
+        if !recorded.is_null() {
+            // SAFETY: a live object of the record (the GIL is held): a new reference.
+            let object = unsafe { Bound::from_borrowed_ptr(py, recorded) };
+            let _ = self.own.set(object.unbind());
+        }
+        Ok(recorded)
+    }
 }
 
 /// What a [`Poller`] returns.
@@ -469,28 +494,124 @@ fn item_address(
 ) -> PyResult<*mut pyo3::ffi::PyObject> {
     // SAFETY: `dict` and `key` are live objects and the GIL is held. The result is a
     // borrowed reference, only ever compared with the address of an object the caller
-    // holds (two live objects never share an address).
+    // holds (two live objects never share an address), or made an owned reference at
+    // once.
     let item = unsafe { pyo3::ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr()) };
-    if item.is_null()
-        && let Some(error) = PyErr::take(py)
-    {
-        return Err(error);
+    // An absent name (a name bound on first use, unbound) is common: ask whether an
+    // error is set before fetching one.
+    // SAFETY: the GIL is held.
+    if item.is_null() && !unsafe { pyo3::ffi::PyErr_Occurred() }.is_null() {
+        return Err(PyErr::fetch(py));
     }
     Ok(item)
 }
 
-impl Poller {
-    fn lookup<'py>(
-        &self,
-        py: Python<'py>,
-        name: &Bound<'py, PyString>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        match self.namespace.bind(py).get_item(name)? {
-            Some(value) => Ok(value),
-            None => Err(PyNameError::new_err(format!(
-                "name '{name}' is not defined"
-            ))),
+/// A name looked up in a dict, remembering where its entry was: the next look-up
+/// reads that entry alone (`PyDict_Next` from its index), about a fifth of the cost of
+/// a hashed look-up, the poll's main cost once it checks a dozen names.
+///
+/// Exact: an entry is used only when it holds this very key object (the interned
+/// name), and a dict has one live entry per key, so its value is the name's value.
+/// Anything else (the entry deleted, the table rebuilt by a resize, a key equal to the
+/// name but another object) falls back to a hashed look-up, which finds the entry again.
+struct CachedName {
+    name: Py<PyString>,
+    /// The entry's index in the dict's table, or -1.
+    at: AtomicIsize,
+}
+
+impl CachedName {
+    fn new(name: Bound<'_, PyString>) -> Self {
+        CachedName {
+            name: name.unbind(),
+            at: AtomicIsize::new(-1),
         }
+    }
+
+    /// The address of `dict[name]` (null when absent); see [`item_address`].
+    #[inline]
+    fn address(
+        &self,
+        py: Python<'_>,
+        dict: &Bound<'_, PyDict>,
+    ) -> PyResult<*mut pyo3::ffi::PyObject> {
+        match self.where_it_was(dict) {
+            Some(value) => Ok(value),
+            None => self.look_up(py, dict),
+        }
+    }
+
+    /// The value of the entry where `name` was last found, if it is still there.
+    #[inline]
+    fn where_it_was(&self, dict: &Bound<'_, PyDict>) -> Option<*mut pyo3::ffi::PyObject> {
+        let mut position = self.at.load(Ordering::Relaxed);
+        if position < 0 {
+            return None;
+        }
+        let (mut key, mut value) = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: the GIL is held; PyDict_Next checks the index against the table (a
+        // stale one gives another entry or none), and the borrowed key and value are
+        // only compared, or the value made an owned reference at once.
+        let found =
+            unsafe { pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) };
+        (found != 0 && key == self.name.as_ptr()).then_some(value)
+    }
+
+    /// [`CachedName::address`] by a hashed look-up, remembering where the entry is.
+    #[cold]
+    #[inline(never)]
+    fn look_up(
+        &self,
+        py: Python<'_>,
+        dict: &Bound<'_, PyDict>,
+    ) -> PyResult<*mut pyo3::ffi::PyObject> {
+        let value = item_address(py, dict, self.name.bind(py))?;
+        let at = match value.is_null() {
+            true => -1,
+            false => entry_index(dict, self.name.as_ptr()),
+        };
+        self.at.store(at, Ordering::Relaxed);
+        Ok(value)
+    }
+
+    /// `dict[name]` as an owned reference; `NameError` when absent, as a global look-up.
+    fn get<'py>(&self, py: Python<'py>, dict: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.address(py, dict)?;
+        if value.is_null() {
+            return Err(PyNameError::new_err(format!(
+                "name '{}' is not defined",
+                self.name.bind(py)
+            )));
+        }
+        // SAFETY: a live object of the dict (the GIL is held): a new strong reference.
+        Ok(unsafe { Bound::from_borrowed_ptr(py, value) })
+    }
+}
+
+/// The index of the entry whose key is the object `key` in `dict`'s table, or -1 (a
+/// walk of the table: only after the entry moved).
+fn entry_index(dict: &Bound<'_, PyDict>, key: *mut pyo3::ffi::PyObject) -> isize {
+    let mut position = 0;
+    loop {
+        let (mut found, mut value) = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: the GIL is held; the borrowed key is only compared.
+        if unsafe { pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut found, &mut value) }
+            == 0
+        {
+            return -1;
+        }
+        if found == key {
+            // PyDict_Next leaves `position` just past the entry it gave.
+            return position - 1;
+        }
+    }
+}
+
+impl Poller {
+    /// The module-level `name` (one of the poller's [`CachedName`]s), as a global
+    /// look-up reads it.
+    fn lookup<'py>(&self, py: Python<'py>, name: &CachedName) -> PyResult<Bound<'py, PyAny>> {
+        name.get(py, self.namespace.bind(py))
     }
 
     /// Whether every name of `names` is still bound to the module's own object (or,
@@ -498,18 +619,46 @@ impl Poller {
     fn unpatched(&self, py: Python<'_>, names: &[Watched]) -> PyResult<bool> {
         let namespace = self.namespace.bind(py);
         for watched in names {
-            let name = watched.name.bind(py);
-            let current = item_address(py, namespace, name)?;
-            let own = match &watched.own {
+            let current = match watched.name.where_it_was(namespace) {
+                Some(current) => current,
+                None => watched.name.look_up(py, namespace)?,
+            };
+            let own = match watched.own.get() {
                 Some(own) => own.as_ptr(),
                 None if current.is_null() => continue,
-                None => item_address(py, self.own.bind(py), name)?,
+                None => watched.own_recorded(py, self.own.bind(py))?,
             };
             if current != own {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// Before the first marker is judged: the module binds the names its
+    /// `_marker_is_expired` reads that it binds on first use (`datetime`, `timezone`),
+    /// as the original has them bound; a bound name costs the check above less than an
+    /// absent one (a hashed look-up that misses at every poll).
+    fn bind_for_judging(&self, py: Python<'_>) -> PyResult<()> {
+        if self.bound_for_judging.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // Only while one of them was never bound (another poller may have bound them).
+        let (namespace, own) = (self.namespace.bind(py), self.own.bind(py));
+        let mut unbound = false;
+        for watched in self
+            .judge
+            .iter()
+            .filter(|watched| watched.own.get().is_none())
+        {
+            unbound |= watched.name.address(py, namespace)?.is_null()
+                && watched.in_own.address(py, own)?.is_null();
+        }
+        if unbound {
+            self.lookup(py, &self.names.bind_for_judging)?.call0()?;
+        }
+        self.bound_for_judging.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     fn last(&self) -> std::sync::MutexGuard<'_, Last> {
@@ -534,7 +683,7 @@ impl Poller {
         let own_path = self.unpatched(py, &self.path)?
             && (!home.is_none() || self.unpatched(py, &self.home)?);
         if !own_path {
-            let path_fn = self.lookup(py, intern!(py, "drain_request_path"))?;
+            let path_fn = self.lookup(py, &self.names.drain_request_path)?;
             return Ok(MarkerPath::Resolved(
                 path_fn.call1((home,))?.extract::<PathBuf>()?,
             ));
@@ -597,7 +746,7 @@ impl Poller {
         if let (ReadKind::Read, Warning::Expired { .. }) = (self.read, &warning) {
             return Ok(());
         }
-        let log_warning = self.lookup(py, intern!(py, "_log_warning"))?;
+        let log_warning = self.lookup(py, &self.names.log_warning)?;
         log_warning.call1((MarkerWarning::from(warning),))?;
         Ok(())
     }
@@ -645,13 +794,37 @@ fn watched(
         .iter()
         .map(|name| {
             let name = PyString::intern(py, name);
-            let own = own.get_item(&name)?.map(Bound::unbind);
-            Ok(Watched {
-                name: name.unbind(),
-                own,
-            })
+            let watched = Watched {
+                own: OnceLock::new(),
+                in_own: CachedName::new(name.clone()),
+                name: CachedName::new(name),
+            };
+            watched.own_recorded(py, own)?;
+            Ok(watched)
         })
         .collect()
+}
+
+/// The names a [`Poller`] calls or hands a warning to.
+struct CalledNames {
+    drain_request_path: CachedName,
+    current_instantiation_epoch: CachedName,
+    log_warning: CachedName,
+    bind_for_judging: CachedName,
+}
+
+impl CalledNames {
+    fn new(py: Python<'_>) -> Self {
+        CalledNames {
+            drain_request_path: CachedName::new(PyString::intern(py, "drain_request_path")),
+            current_instantiation_epoch: CachedName::new(PyString::intern(
+                py,
+                "current_instantiation_epoch",
+            )),
+            log_warning: CachedName::new(PyString::intern(py, "_log_warning")),
+            bind_for_judging: CachedName::new(PyString::intern(py, "_bind_for_judging")),
+        }
+    }
 }
 
 #[pymethods]
@@ -691,6 +864,8 @@ impl Poller {
             read,
             fallback,
             tail,
+            names: CalledNames::new(py),
+            bound_for_judging: AtomicBool::new(false),
             last: Mutex::new(Last::default()),
         })
     }
@@ -721,8 +896,9 @@ impl Poller {
             return Ok(self.nothing(py));
         }
         let epoch = self
-            .lookup(py, intern!(py, "current_instantiation_epoch"))?
+            .lookup(py, &self.names.current_instantiation_epoch)?
             .call0()?;
+        self.bind_for_judging(py)?;
         let epoch_text = match self.unpatched(py, &self.judge)? {
             true => self.epoch_text(&epoch),
             false => None,
@@ -762,7 +938,7 @@ impl Poller {
             .into_iter()
             .flat_map(|names| names.iter())
         {
-            visit.call(&watched.own)?;
+            visit.call(watched.own.get())?;
         }
         visit.call(&self.fallback)?;
         visit.call(&self.tail)?;

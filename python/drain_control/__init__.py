@@ -625,6 +625,18 @@ def _max_age_micros(seconds: object = _ABSENT) -> int:
     return micros
 
 
+def _bind_for_judging() -> None:
+    """Binds the names ``_marker_is_expired`` reads that this module binds on first
+    use (``datetime``, ``timezone``), as the original has them bound, unless a host
+    already bound or deleted them. The native reads call it before they judge their
+    first marker: they check at every read that these names are still the module's
+    own, which costs less for a bound name than for an absent one."""
+    namespace = globals()
+    for name in ("datetime", "timezone"):
+        if name not in namespace and name not in _OWN:
+            _lazy_attribute(name)
+
+
 def _logger() -> "logging.Logger":
     """The module's logger, ``_log`` (which a host may replace), made on first use."""
     return _global("_log")  # type: ignore[no-any-return]
@@ -773,12 +785,15 @@ def _lazy_attribute(name: str) -> "Any":
         value = sys.modules[module_name]
         if attribute:
             value = getattr(value, attribute)
-        namespace[name] = _OWN[name] = value
+        # The record keeps the first object bound: the pollers keep what they read of it.
+        namespace[name] = value
+        _OWN.setdefault(name, value)
         return value
     elif name == "_log":
         import logging
 
-        log = namespace[name] = _OWN[name] = logging.getLogger(__name__)
+        log = namespace[name] = logging.getLogger(__name__)
+        _OWN.setdefault(name, log)
         return log
     elif name == "HomeArg":
         from typing import Union

@@ -276,3 +276,34 @@ def test_a_reload_forgets_what_a_host_set_on_first_use(host_module: ModuleType) 
     reloaded = importlib.reload(dc)
     assert reloaded.json is json
     assert reloaded._log is logging.getLogger(dc.__name__)
+
+
+def test_a_datetime_assigned_before_the_first_use_is_honoured(
+    host_module: ModuleType, home: Path, put_marker: PutMarker
+) -> None:
+    dc = host_module
+    assert "datetime" not in vars(dc), "bound already"
+    requested = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    put_marker(home, {"requested_at": requested.isoformat()})
+
+    class HostClock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return (requested + timedelta(minutes=30)).astimezone(tz)
+
+    dc.datetime = HostClock  # a plain assignment: nothing read first
+    assert dc.drain_requested(home=home) is True  # 30 minutes old by the host's clock
+    assert dc.datetime is HostClock
+    dc.datetime = datetime  # the real class, but not the one the module bound
+    assert dc.drain_requested(home=home) is False
+
+
+def test_judging_a_marker_binds_what_the_original_has_bound(
+    host_module: ModuleType, home: Path, put_marker: PutMarker
+) -> None:
+    dc = host_module
+    assert dc.drain_requested(home=home) is False
+    assert "datetime" not in vars(dc) and "timezone" not in vars(dc)
+    put_marker(home, {"requested_at": datetime.now(timezone.utc).isoformat()})
+    assert dc.drain_requested(home=home) is True
+    assert vars(dc)["datetime"] is datetime and vars(dc)["timezone"] is timezone
