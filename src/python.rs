@@ -2,10 +2,12 @@
 //!
 //! A leaf over the core: it converts types and errors and releases the GIL around
 //! every file I/O; it decides nothing. The drop-in module `drain_control` (Python,
-//! in `python/drain_control/__init__.py`) gathers what its host must be able to patch
-//! (the epoch function, `HERMES_HOME`, the `/proc` reads) and passes it in here; for
-//! the four reads of the gateway's hot path, a [`Poller`] looks the same names up in
-//! the module's namespace itself, at every call, so that a poll is one native call.
+//! in `python/drain_control/__init__.py`) reproduces the original module's call
+//! structure, and hands what its host's functions returned to the core's rules here
+//! ([`epoch_is_stale`], [`is_expired`], [`check_payload`]). For the four reads of the
+//! gateway's hot path, a [`Poller`] checks in the module's namespace, at every call,
+//! that nothing the original would consult is patched, so that a poll is one native
+//! call; otherwise it hands the read to the module's Python functions.
 
 use std::borrow::Cow;
 use std::ffi::OsString;
@@ -1482,6 +1484,19 @@ mod tests {
     fn os_message_drops_the_code_suffix() {
         assert_eq!(os_message(libc::EACCES), "Permission denied");
         assert_eq!(os_message(libc::ENOTDIR), "Not a directory");
+    }
+
+    #[test]
+    fn is_expired_is_the_cores_rule_over_an_age() {
+        assert!(!is_expired(MAX_AGE_MICROS, MAX_AGE_MICROS), "on the hour");
+        assert!(is_expired(MAX_AGE_MICROS + 1, MAX_AGE_MICROS));
+        assert!(!is_expired(-5, 0), "from the future");
+        assert!(is_expired(0, i64::MIN), "a NaN maximum expires everything");
+        assert!(
+            !is_expired(i64::MAX - 1, i64::MAX),
+            "an infinite one nothing"
+        );
+        assert!(is_expired(90_000_000, 60_000_000));
     }
 
     #[test]
