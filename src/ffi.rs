@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use crate::home::path_from_bytes;
 use crate::watch::{Change, State, Stopper, WatchOptions, Watcher};
-use crate::{Context, Error, Read, Step, Timestamp, Verdict};
+use crate::{Context, Error, Reading, Step, Timestamp, Verdict};
 
 /// The major version of the library this header belongs to (the crate's major version).
 /// Checked against Cargo.toml when the crate compiles, so it cannot drift.
@@ -1017,7 +1017,7 @@ pub unsafe extern "C" fn drain_read(
 ) -> DrainStatus {
     let text = || {
         // SAFETY: `home` per this function's contract.
-        let read = crate::status(unsafe { c_home(home) }).read;
+        let read = crate::status(unsafe { c_home(home) }).reading;
         Ok(read_json(&read))
     };
     // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
@@ -1051,14 +1051,14 @@ pub unsafe extern "C" fn drain_classify_read(
     let text = || {
         // SAFETY: `marker` and `len` per this function's contract.
         let raw = unsafe { c_slice(marker, len) }?;
-        Ok(read_json(&Read::from_bytes(raw)))
+        Ok(read_json(&Reading::from_bytes(raw)))
     };
     // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
     unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
 /// A read result as compact JSON text; `null` when absent.
-fn read_json(read: &Read) -> String {
+fn read_json(read: &Reading) -> String {
     match read.to_json() {
         Some(value) => value.to_string(),
         None => "null".to_owned(),
@@ -1495,7 +1495,7 @@ pub unsafe extern "C" fn drain_watcher_next(
         let mut watcher = handle.watcher.lock().map_err(|_| DrainStatus::Panic)?;
         match watcher.next_change(timeout) {
             Ok(Some(change)) => {
-                let body = read_json(&change.classified.read);
+                let body = read_json(&change.classified.reading);
                 *handle.body.lock().map_err(|_| DrainStatus::Panic)? = body;
                 // SAFETY: `out` is writable per this function's contract.
                 unsafe { out.set(DrainChange::from(&change)) }

@@ -1,18 +1,17 @@
-//! The fields the rules read, taken from marker bytes without building the body.
+//! The view the rules take of a marker's fields, and the fast reading of them.
 //!
 //! A gateway asks "am I draining?" on every poll; building the whole JSON tree for
-//! that allocates for every key and value. This reads the same bytes through the same
-//! strict parser as [`crate::Read::from_bytes`] (see `json`), but keeps only the four
-//! fields the contract consults, and borrows their text from the marker bytes. The
-//! shape every writer makes is read by `json::flat_object`; anything else goes through
-//! the full reading itself, so the two cannot disagree; tests hold them equal.
+//! that allocates for every key and value. [`Fields`] keeps only the four fields the
+//! contract consults, borrowing their text from the marker bytes. The shape every
+//! writer makes is read by `json::flat_object`; anything else goes through the full
+//! reading (serde_json), so the two cannot disagree; tests hold them equal.
 
 use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::json::{self, Scalar};
-use crate::marker::{Read, is_truthy, is_truthy_text};
+use crate::contract::field;
+use crate::json::{self, Scalar, is_truthy, is_truthy_text};
 
 /// A consulted field's value, borrowed: the view the rules take of a JSON value,
 /// whether it came from a parsed body or from [`Fields`].
@@ -34,7 +33,7 @@ impl<'a> From<&'a Value> for FieldRef<'a> {
 }
 
 impl<'a> FieldRef<'a> {
-    /// Python's truthiness (see [`is_truthy`]).
+    /// Python's truthiness (see [`json::is_truthy`]).
     pub fn is_truthy(self) -> bool {
         match self {
             FieldRef::Text(text) => is_truthy_text(text),
@@ -63,10 +62,9 @@ impl<'a> FieldRef<'a> {
 /// escapes, `null`, `true` and `false` as shared constants, any other value in full
 /// on the heap (rare, and small in any marker a writer makes).
 ///
-/// Kept to one word-sized pointer or a `Cow` (24 bytes) rather than an inline
-/// `Value` (about 80 bytes with `preserve_order`): the four fields are moved several
-/// times through serde's results on every poll, and at 4 x 80 bytes each move was a
-/// `memcpy` call (about a tenth of a poll's instructions, by callgrind).
+/// Kept to one word-sized pointer or a `Cow` rather than an inline `Value` (about 80
+/// bytes with `preserve_order`): the fields are moved on every poll, and small moves
+/// stay out of `memcpy` (BENCHMARKS.md, "the consulted fields").
 #[derive(Debug, PartialEq)]
 enum Field<'a> {
     Text(Cow<'a, str>),
@@ -95,10 +93,10 @@ impl<'a> Fields<'a> {
         let mut fields = Fields::default();
         let flat = json::flat_object(raw, |key, value| {
             let slot = match key {
-                "epoch" => &mut fields.epoch,
-                "requested_at" => &mut fields.requested_at,
-                "suppress_notification" => &mut fields.suppress_notification,
-                "principal" => &mut fields.principal,
+                field::EPOCH => &mut fields.epoch,
+                field::REQUESTED_AT => &mut fields.requested_at,
+                field::SUPPRESS_NOTIFICATION => &mut fields.suppress_notification,
+                field::PRINCIPAL => &mut fields.principal,
                 _ => return,
             };
             *slot = Some(match value {
@@ -118,7 +116,7 @@ impl<'a> Fields<'a> {
     /// strict JSON, see `json`), and the consulted fields are taken from the body.
     /// Rare (no writer makes such a marker), so its cost does not matter.
     fn from_full_reading(raw: &[u8]) -> Option<Fields<'a>> {
-        let Read::Body(mut body) = Read::from_bytes(raw) else {
+        let Value::Object(mut body) = json::parse_value(raw)? else {
             return None;
         };
         let mut take = |name: &str| {
@@ -131,20 +129,20 @@ impl<'a> Fields<'a> {
             })
         };
         Some(Fields {
-            epoch: take("epoch"),
-            requested_at: take("requested_at"),
-            suppress_notification: take("suppress_notification"),
-            principal: take("principal"),
+            epoch: take(field::EPOCH),
+            requested_at: take(field::REQUESTED_AT),
+            suppress_notification: take(field::SUPPRESS_NOTIFICATION),
+            principal: take(field::PRINCIPAL),
         })
     }
 
     /// The field called `name`, if the contract consults it and the marker has it.
     pub fn get(&self, name: &str) -> Option<FieldRef<'_>> {
         let field = match name {
-            "epoch" => &self.epoch,
-            "requested_at" => &self.requested_at,
-            "suppress_notification" => &self.suppress_notification,
-            "principal" => &self.principal,
+            field::EPOCH => &self.epoch,
+            field::REQUESTED_AT => &self.requested_at,
+            field::SUPPRESS_NOTIFICATION => &self.suppress_notification,
+            field::PRINCIPAL => &self.principal,
             _ => return None,
         };
         field.as_ref().map(|field| match field {
@@ -159,26 +157,28 @@ impl<'a> Fields<'a> {
 mod tests {
     use super::*;
 
+    use crate::marker::Reading;
+
     const CONSULTED: [&str; 4] = [
-        "epoch",
-        "requested_at",
-        "suppress_notification",
-        "principal",
+        field::EPOCH,
+        field::REQUESTED_AT,
+        field::SUPPRESS_NOTIFICATION,
+        field::PRINCIPAL,
     ];
 
     /// The fast reading and the full reading agree on what is an object and on the
     /// consulted fields.
     fn agrees(raw: &[u8]) {
-        let full = Read::from_bytes(raw);
+        let full = Reading::from_bytes(raw);
         let fast = Fields::from_bytes(raw);
         match (&full, &fast) {
-            (Read::Body(body), Some(fields)) => {
+            (Reading::Body(body), Some(fields)) => {
                 for name in CONSULTED {
                     let from_body = body.get(name).map(FieldRef::from);
                     assert_eq!(from_body, fields.get(name), "{name} in {raw:?}");
                 }
             }
-            (Read::Contentless, None) => {}
+            (Reading::Contentless, None) => {}
             _ => panic!(
                 "readings differ for {:?}: {full:?} vs {fast:?}",
                 String::from_utf8_lossy(raw)
@@ -228,7 +228,8 @@ mod tests {
 
     #[test]
     fn fast_verdict_equals_full_verdict_on_every_shared_vector() {
-        use crate::{Context, Timestamp, marker};
+        use crate::classify::{classify, decide};
+        use crate::{Context, Timestamp};
         use base64::Engine as _;
         let document: Value =
             serde_json::from_str(include_str!("../tests/vectors/contract-vectors.json")).unwrap();
@@ -238,12 +239,12 @@ mod tests {
                 .unwrap();
             let now = Timestamp::parse(vector["now"].as_str().unwrap()).unwrap();
             let context = Context::new(vector["current_epoch"].as_str().unwrap(), now);
-            let full = marker::classify(&raw, &context);
+            let full = classify(&raw, &context);
             let fields = Fields::from_bytes(&raw);
-            let fast = marker::judge_fields(fields.as_ref(), &context);
+            let fast = decide(true, |name| fields.as_ref()?.get(name), &context);
             assert_eq!(
-                fast,
-                (full.verdict, full.expired_age_micros),
+                (fast.verdict, fast.expired_age_micros, fast.expires_at),
+                (full.verdict, full.expired_age_micros, full.expires_at),
                 "{}",
                 vector["name"]
             );

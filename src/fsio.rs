@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::contract::MAX_MARKER_BYTES;
 use crate::error::{Error, Step};
-use crate::marker::MAX_MARKER_BYTES;
 
 /// Temp files of a write are `..drain_request_<slot>.tmp` beside the marker, `<slot>`
 /// one of [`TEMP_SLOTS`] small numbers (`..drain_request_<random>.tmp` only when all

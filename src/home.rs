@@ -8,8 +8,7 @@ use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// The marker's file name inside the home folder.
-pub const MARKER_FILE_NAME: &str = ".drain_request.json";
+use crate::contract::MARKER_FILE_NAME;
 
 /// The environment variable that names the home folder.
 pub const HOME_ENV: &str = "HERMES_HOME";

@@ -16,9 +16,10 @@ use drain_control::fsio::{
     LISTED_FOLDER_BYTES, TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SLOTS, TEMP_SUFFIX, sweep_leftovers,
     sweep_slots,
 };
+use drain_control::inspect::{self, Snapshot};
 use drain_control::{
-    Context, MARKER_FILE_NAME, Read, Step, Timestamp, classify, clear, drain_requested, epoch,
-    inspect, inspect_verdict, notification_suppressed, read, status, write,
+    Context, MARKER_FILE_NAME, Reading, Step, Timestamp, classify, clear, drain_requested, epoch,
+    notification_suppressed, read, status, write,
 };
 use tempfile::TempDir;
 
@@ -73,7 +74,7 @@ fn mkfifo(path: &Path) {
 fn write_read_clear_round_trip() {
     let dir = existing_home();
     let home = Some(dir.path());
-    assert_eq!(read(home), Read::Absent);
+    assert_eq!(read(home), Reading::Absent);
     assert!(!drain_requested(home));
 
     let payload = write(home, "dashboard", true).unwrap();
@@ -81,7 +82,7 @@ fn write_read_clear_round_trip() {
     assert_eq!(payload.principal, "dashboard");
     assert_eq!(payload.epoch, epoch::current());
     assert!(payload.suppress_notification);
-    assert_eq!(read(home), Read::Body(payload.to_body()));
+    assert_eq!(read(home), Reading::Body(payload.to_body()));
     let classified = status(home);
     assert!(classified.verdict.present && classified.verdict.active);
     assert_eq!(classified.active_body(), Some(payload.to_body()));
@@ -89,11 +90,11 @@ fn write_read_clear_round_trip() {
     assert!(notification_suppressed(home));
 
     let payload = write(home, "dashboard", false).unwrap();
-    assert_eq!(read(home), Read::Body(payload.to_body()));
+    assert_eq!(read(home), Reading::Body(payload.to_body()));
     assert!(drain_requested(home) && !notification_suppressed(home));
 
     assert!(clear(home).unwrap(), "a marker existed");
-    assert_eq!(read(home), Read::Absent);
+    assert_eq!(read(home), Reading::Absent);
     assert!(!drain_requested(home) && !notification_suppressed(home));
     assert!(
         !clear(home).unwrap(),
@@ -166,7 +167,7 @@ fn rewriting_refreshes_requested_at_and_leaves_one_file() {
         first.requested_at,
         second.requested_at
     );
-    assert_eq!(read(Some(home.path())), Read::Body(second.to_body()));
+    assert_eq!(read(Some(home.path())), Reading::Body(second.to_body()));
     assert_eq!(listing(home.path()), [MARKER_FILE_NAME]);
 }
 
@@ -199,7 +200,7 @@ fn assert_write_goes_through_link(home: &Path, target: &Path) {
         "the target was replaced"
     );
     assert!(fs::symlink_metadata(target).unwrap().is_file());
-    assert_eq!(read(Some(home)), Read::Body(payload.to_body()));
+    assert_eq!(read(Some(home)), Reading::Body(payload.to_body()));
     assert!(temp_files(home).is_empty());
 }
 
@@ -286,7 +287,7 @@ fn a_symlink_loop_fails_with_eloop_and_changes_nothing() {
     assert_eq!(fs::read_link(&other).unwrap(), marker);
     assert_eq!(listing(home.path()), [MARKER_FILE_NAME, "other"]);
     // Reading a loop: absent, promptly.
-    assert_eq!(read(Some(home.path())), Read::Absent);
+    assert_eq!(read(Some(home.path())), Reading::Absent);
 
     let home = existing_home();
     let marker = marker_in(home.path());
@@ -473,7 +474,7 @@ fn a_write_that_finds_every_slot_taken_uses_a_random_name_and_sweeps_the_folder(
     // Twice: the second write is within the minute of the first one's sweep.
     for payload in ["x", "y"] {
         let written = write(Some(home.path()), payload, false).unwrap();
-        assert_eq!(read(Some(home.path())), Read::Body(written.to_body()));
+        assert_eq!(read(Some(home.path())), Reading::Body(written.to_body()));
     }
     assert!(!random.exists(), "swept");
     let mut left = temp_files(home.path());
@@ -552,10 +553,13 @@ fn a_fifo_at_the_marker_path_does_not_block_and_reads_as_absent() {
     let home = existing_home();
     mkfifo(&marker_in(home.path()));
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Absent);
+    assert_eq!(got.reading, Reading::Absent);
     assert!(!got.verdict.present && !got.verdict.active);
     let context = Context::new(epoch::current(), Timestamp::now());
-    let warning = inspect(&marker_in(home.path()), &context).warning.unwrap();
+    let warning = Snapshot::take(&marker_in(home.path()))
+        .judge(&context)
+        .warning
+        .unwrap();
     assert!(warning.to_string().contains("FIFO"), "{warning}");
 }
 
@@ -564,7 +568,7 @@ fn a_folder_at_the_marker_path_reads_as_absent() {
     let home = existing_home();
     fs::create_dir(marker_in(home.path())).unwrap();
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Absent);
+    assert_eq!(got.reading, Reading::Absent);
     assert!(!got.verdict.present);
 }
 
@@ -573,7 +577,7 @@ fn a_link_to_dev_zero_reads_as_absent_without_reading_it() {
     let home = existing_home();
     symlink("/dev/zero", marker_in(home.path())).unwrap();
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Absent);
+    assert_eq!(got.reading, Reading::Absent);
     assert!(!got.verdict.present);
 }
 
@@ -582,7 +586,7 @@ fn a_socket_at_the_marker_path_reads_as_absent() {
     let home = existing_home();
     let _listener = std::os::unix::net::UnixListener::bind(marker_in(home.path())).unwrap();
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Absent);
+    assert_eq!(got.reading, Reading::Absent);
 }
 
 #[test]
@@ -593,7 +597,7 @@ fn a_two_mebibyte_marker_is_contentless_present_and_active() {
     bytes.resize(2 << 20, b' ');
     fs::write(marker_in(home.path()), &bytes).unwrap();
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Contentless);
+    assert_eq!(got.reading, Reading::Contentless);
     let v = got.verdict;
     assert!(v.present && v.active && !v.suppressed && !v.epoch_stale);
     assert!(!notification_suppressed(Some(home.path())));
@@ -604,7 +608,7 @@ fn an_empty_marker_is_contentless_present_and_active() {
     let home = existing_home();
     fs::write(marker_in(home.path()), "").unwrap();
     let got = read_promptly(home.path());
-    assert_eq!(got.read, Read::Contentless);
+    assert_eq!(got.reading, Reading::Contentless);
     assert!(got.verdict.active);
 }
 
@@ -797,8 +801,8 @@ fn the_poll_path_agrees_with_the_full_reading_on_real_files() {
         .chain([deep_128.as_str(), deep_129.as_str()]);
     for text in texts {
         fs::write(&marker, text).unwrap();
-        let full = inspect(&marker, &context);
-        let (verdict, warning) = inspect_verdict(&marker, &context);
+        let full = Snapshot::take(&marker).judge(&context);
+        let (verdict, warning) = inspect::verdict(&marker, &context);
         assert_eq!(verdict, full.classified.verdict, "{text:?}");
         assert_eq!(warning, full.warning, "{text:?}");
         assert_eq!(
@@ -833,7 +837,7 @@ fn a_chain_of_40_links_is_followed_like_the_kernel_follows_it_and_41_is_eloop() 
     link_chain(home.path(), 40, &end);
     assert_eq!(
         read(Some(home.path())),
-        Read::Body(Default::default()),
+        Reading::Body(Default::default()),
         "open follows 40"
     );
     let payload = write(Some(home.path()), "x", false).unwrap();
@@ -843,7 +847,11 @@ fn a_chain_of_40_links_is_followed_like_the_kernel_follows_it_and_41_is_eloop() 
     let end = home.path().join("end.json");
     fs::write(&end, "{}").unwrap();
     link_chain(home.path(), 41, &end);
-    assert_eq!(read(Some(home.path())), Read::Absent, "open gives up at 41");
+    assert_eq!(
+        read(Some(home.path())),
+        Reading::Absent,
+        "open gives up at 41"
+    );
     let error = write(Some(home.path()), "x", false).unwrap_err();
     assert_eq!(error.raw_os_error(), Some(libc::ELOOP));
     assert_eq!(fs::read_to_string(&end).unwrap(), "{}");
@@ -868,7 +876,7 @@ fn concurrent_writers_and_a_reader_never_see_a_torn_marker() {
             let mut reads = 0;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 let got = read(Some(home));
-                assert!(matches!(got, Read::Body(_)), "a reader saw {got:?}");
+                assert!(matches!(got, Reading::Body(_)), "a reader saw {got:?}");
                 reads += 1;
             }
             reads
@@ -889,7 +897,7 @@ fn concurrent_writers_and_a_reader_never_see_a_torn_marker() {
         assert!(reader.join().unwrap() > 0);
     });
     assert_eq!(listing(home), [MARKER_FILE_NAME], "no temp file left");
-    let Read::Body(body) = read(Some(home)) else {
+    let Reading::Body(body) = read(Some(home)) else {
         panic!("a body")
     };
     assert!(body["principal"].as_str().unwrap().starts_with("writer-"));
@@ -905,7 +913,7 @@ fn clearing_where_the_home_is_a_regular_file_is_an_error() {
     assert_eq!(error.path(), marker_in(&home));
     assert_eq!(
         read(Some(&home)),
-        Read::Absent,
+        Reading::Absent,
         "reading it is absent (with a warning)"
     );
 }
@@ -916,7 +924,7 @@ fn homes_that_are_not_utf8_work_and_errors_escape_their_paths() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join(OsStr::from_bytes(b"h\xff\xfe\nme"));
     let payload = write(Some(&home), "x", false).unwrap();
-    assert_eq!(read(Some(&home)), Read::Body(payload.to_body()));
+    assert_eq!(read(Some(&home)), Reading::Body(payload.to_body()));
     assert!(clear(Some(&home)).unwrap());
 
     // A hostile home name cannot forge a second line in an error message.
@@ -944,8 +952,8 @@ fn an_existing_markers_special_mode_bits_are_kept_too() {
 
 #[test]
 fn judging_a_marker_read_beforehand_is_judging_it_in_one_go() {
-    // `inspect_read` and `inspect_verdict_read` serve a binding that reads without its
-    // interpreter's lock and judges with it: the same outcome as one call.
+    // A `Snapshot` serves a binding that reads without its interpreter's lock and
+    // judges with it: the same outcome as reading and judging in one go.
     let context = Context::new(
         "boot-a:1",
         Timestamp::parse("2026-11-27T12:30:00+00:00").unwrap(),
@@ -967,7 +975,7 @@ fn judging_a_marker_read_beforehand_is_judging_it_in_one_go() {
         ("contentless", Some(Vec::new())),
         (
             "too large",
-            Some(vec![b' '; drain_control::marker::MAX_MARKER_BYTES + 1]),
+            Some(vec![b' '; drain_control::MAX_MARKER_BYTES + 1]),
         ),
     ];
     for (name, bytes) in cases {
@@ -978,24 +986,21 @@ fn judging_a_marker_read_beforehand_is_judging_it_in_one_go() {
         }
         let raw = || drain_control::fsio::read_marker(&path);
         assert_eq!(
-            drain_control::inspect_read(&path, raw(), &context),
-            inspect(&path, &context),
+            Snapshot::new(&path, raw()).judge(&context),
+            Snapshot::take(&path).judge(&context),
             "{name}"
         );
         assert_eq!(
-            drain_control::inspect_verdict_read(&path, raw(), &context),
-            inspect_verdict(&path, &context),
+            Snapshot::new(&path, raw()).verdict(&context),
+            inspect::verdict(&path, &context),
             "{name}"
         );
     }
     let home = existing_home();
     fs::create_dir(marker_in(home.path())).unwrap();
     let path = marker_in(home.path());
-    let (verdict, warning) = drain_control::inspect_verdict_read(
-        &path,
-        drain_control::fsio::read_marker(&path),
-        &context,
-    );
+    let (verdict, warning) =
+        Snapshot::new(&path, drain_control::fsio::read_marker(&path)).verdict(&context);
     assert!(
         !verdict.present && warning.is_some(),
         "a folder: absent, with a warning"
@@ -1028,7 +1033,7 @@ fn a_payload_the_reader_would_not_read_back_is_refused_before_touching_the_disk(
     // Just under the limit is written, and reads back as written.
     let fits = "p".repeat(1024 * 1024 - 200);
     let payload = write(Some(&home), &fits, false).unwrap();
-    assert_eq!(read(Some(&home)), Read::Body(payload.to_body()));
+    assert_eq!(read(Some(&home)), Reading::Body(payload.to_body()));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use drain_control::home::{HOME_ENV, resolve_home_with};
-use drain_control::{MARKER_FILE_NAME, Read, clear, marker_path, read, resolve_home, write};
+use drain_control::{MARKER_FILE_NAME, Reading, clear, marker_path, read, resolve_home, write};
 
 static ENV: Mutex<()> = Mutex::new(());
 
@@ -170,13 +170,13 @@ fn the_default_path_is_resolved_at_every_call() {
 
     env.set(HOME_ENV, first.path());
     let payload = write(None, "env-one", false).unwrap();
-    assert_eq!(read(None), Read::Body(payload.to_body()));
+    assert_eq!(read(None), Reading::Body(payload.to_body()));
     assert!(first.path().join(MARKER_FILE_NAME).exists());
 
     env.set(HOME_ENV, format!("  {}\n", second.path().display()));
     assert_eq!(
         read(None),
-        Read::Absent,
+        Reading::Absent,
         "the next call follows the variable"
     );
     assert!(!clear(None).unwrap());

@@ -130,7 +130,7 @@ fn a_written_payload_reads_back_as_itself_and_is_active_for_its_epoch() {
         let now = Timestamp::parse(case.requested_at).unwrap();
         let got = classify(&payload.to_bytes(), &Context::new(case.epoch, now));
         assert_eq!(
-            got.read.body(),
+            got.reading.body(),
             Some(&payload.to_body()),
             "{:?}",
             case.principal

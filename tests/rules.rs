@@ -4,7 +4,7 @@
 //! (`-0`, `1e-400`, a repeated key) is what the classifier sees. The Python truthiness
 //! of each JSON value below was checked with `bool(json.loads(text))` on CPython 3.11.
 
-use drain_control::{Body, Classified, Context, MAX_AGE_MICROS, Read, Timestamp, classify};
+use drain_control::{Body, Classified, Context, MAX_AGE_MICROS, Reading, Timestamp, classify};
 use serde_json::{Value, json};
 
 /// The epoch of "this" instantiation in these tests.
@@ -59,7 +59,7 @@ const TRUTHY: &[&str] = &[
 fn falsy_epoch_is_never_stale() {
     for value in FALSY {
         let got = classify_text(&format!(r#"{{"epoch": {value}}}"#));
-        assert!(got.read.body().is_some(), "{value} must parse");
+        assert!(got.reading.body().is_some(), "{value} must parse");
         assert!(
             !got.verdict.epoch_stale,
             "epoch {value} is falsy: not stale"
@@ -75,7 +75,7 @@ fn falsy_epoch_is_never_stale() {
 fn truthy_epoch_that_is_not_the_current_string_is_stale() {
     for value in TRUTHY {
         let got = classify_text(&format!(r#"{{"epoch": {value}}}"#));
-        assert!(got.read.body().is_some(), "{value} must parse");
+        assert!(got.reading.body().is_some(), "{value} must parse");
         assert!(
             got.verdict.epoch_stale,
             "epoch {value} is truthy and not {EPOCH:?}"
@@ -201,7 +201,10 @@ fn numbers_are_rounded_as_python_rounds_them() {
     );
     let text = r#"{"epoch": 1.7976931348623158e308}"#;
     let got = classify_text(text);
-    assert_eq!(got.read.body().unwrap()["epoch"].as_f64(), Some(f64::MAX));
+    assert_eq!(
+        got.reading.body().unwrap()["epoch"].as_f64(),
+        Some(f64::MAX)
+    );
     assert!(got.verdict.epoch_stale);
 }
 
@@ -349,7 +352,7 @@ fn missing_non_string_empty_or_unparseable_timestamps_never_expire() {
         "\"Wed, 01 Jan 2020 00:00:00 GMT\"",
     ] {
         let got = classify_text(&format!(r#"{{"requested_at": {value}}}"#));
-        assert!(got.read.body().is_some(), "{value}");
+        assert!(got.reading.body().is_some(), "{value}");
         assert!(
             !got.verdict.expired && got.verdict.active,
             "requested_at {value}"
@@ -402,7 +405,7 @@ fn duplicate_keys_last_value_wins_first_position_kept() {
     assert!(got.verdict.expired);
 
     let got = classify_text(r#"{"a": 1, "b": 2, "a": 3, "c": 4, "b": 5}"#);
-    let body = got.read.body().unwrap();
+    let body = got.reading.body().unwrap();
     assert_eq!(body.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
     assert_eq!(Value::Object(body.clone()), json!({"a": 3, "b": 5, "c": 4}));
 }
@@ -410,7 +413,7 @@ fn duplicate_keys_last_value_wins_first_position_kept() {
 #[test]
 fn keys_keep_file_order() {
     let got = classify_text(r#"{"z": 1, "epoch": "", "a": 2, "requested_at": null}"#);
-    let keys: Vec<_> = got.read.body().unwrap().keys().cloned().collect();
+    let keys: Vec<_> = got.reading.body().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["z", "epoch", "a", "requested_at"]);
 }
 
@@ -418,8 +421,8 @@ fn keys_keep_file_order() {
 /// (fail-safe: a corrupt begin marker must not be ignored), never suppressed.
 fn assert_contentless(raw: &[u8], why: &str) {
     let got = classify(raw, &context());
-    assert_eq!(got.read, Read::Contentless, "{why}");
-    assert_eq!(got.read.to_json(), Some(json!({})), "{why}");
+    assert_eq!(got.reading, Reading::Contentless, "{why}");
+    assert_eq!(got.reading.to_json(), Some(json!({})), "{why}");
     let v = got.verdict;
     assert!(
         v.present && v.active && !v.suppressed && !v.epoch_stale && !v.expired,
@@ -511,15 +514,15 @@ fn anything_but_one_strict_json_object_reads_as_contentless() {
 fn json_whitespace_around_and_inside_the_object_is_fine() {
     let got = classify_text(" \t\r\n{ \n\"epoch\"\t:\r\"other\" ,\"x\" : [ 1 , { } ] \n}\r\n\t ");
     assert!(got.verdict.epoch_stale);
-    assert_eq!(got.read.body().unwrap()["x"], json!([1, {}]));
-    assert_eq!(classify_text("{}").read, Read::Body(Body::new()));
-    assert_eq!(classify_text(" { } ").read, Read::Body(Body::new()));
+    assert_eq!(got.reading.body().unwrap()["x"], json!([1, {}]));
+    assert_eq!(classify_text("{}").reading, Reading::Body(Body::new()));
+    assert_eq!(classify_text(" { } ").reading, Reading::Body(Body::new()));
 }
 
 #[test]
 fn escapes_and_surrogate_pairs_in_keys_and_values_are_decoded() {
     let got = classify_text(r#"{"ep\u006fch": "\ud83d\ude80", "\"\\\/\b\f\n\r\t": 1}"#);
-    let body = got.read.body().unwrap();
+    let body = got.reading.body().unwrap();
     assert_eq!(body["epoch"], json!("🚀"));
     assert_eq!(body["\"\\/\u{8}\u{c}\n\r\t"], json!(1));
     assert!(got.verdict.epoch_stale);
@@ -574,12 +577,12 @@ fn nesting_helper_counts_the_marker_object_as_level_one() {
 
 #[test]
 fn nesting_of_128_levels_is_read_and_129_is_contentless() {
-    assert_eq!(drain_control::marker::MAX_NESTING, 128);
+    assert_eq!(drain_control::MAX_NESTING, 128);
     for kinds in [ARRAYS, OBJECTS, MIXED] {
         for depth in [1, 2, 100, 127, 128] {
             let got = classify_text(&nested(depth, kinds));
             assert!(
-                got.read.body().is_some(),
+                got.reading.body().is_some(),
                 "{depth} levels of {kinds:?} must be read"
             );
             assert!(got.verdict.epoch_stale, "{depth} levels of {kinds:?}");
@@ -598,18 +601,18 @@ fn nesting_of_128_levels_is_read_and_129_is_contentless() {
     let text = format!(r#"{{"a": 1, {members}, "z": {{"deep2": {}}}}}"#, &deep);
     let got = classify_text(&text);
     assert!(
-        got.read.body().is_none(),
+        got.reading.body().is_none(),
         "level 129 under \"z\" is too deep"
     );
     let text = format!(r#"{{"a": 1, {members}, "z": 2}}"#);
-    assert_eq!(classify_text(&text).read.body().unwrap().len(), 4);
+    assert_eq!(classify_text(&text).reading.body().unwrap().len(), 4);
 }
 
 #[test]
 fn over_one_mebibyte_is_contentless_and_exactly_one_mebibyte_is_read() {
     let object = br#"{"epoch": "other", "suppress_notification": true}"#;
     let mut raw = object.to_vec();
-    raw.resize(drain_control::marker::MAX_MARKER_BYTES, b' ');
+    raw.resize(drain_control::MAX_MARKER_BYTES, b' ');
     assert_eq!(raw.len(), 1 << 20);
     assert!(
         classify(&raw, &context()).verdict.epoch_stale,
@@ -645,14 +648,14 @@ fn active_body_is_the_body_of_an_active_marker_only() {
         classify_text(r#"{"requested_at": "2020-01-01"}"#).active_body(),
         None
     );
-    let absent = drain_control::marker::judge(Read::Absent, &context());
+    let absent = drain_control::judge(Reading::Absent, &context());
     assert_eq!(absent.active_body(), None, "absent");
 }
 
 #[test]
 fn absent_is_not_present_and_nothing_else() {
-    let got = drain_control::marker::judge(Read::Absent, &context());
-    assert_eq!(got.read.to_json(), None);
+    let got = drain_control::judge(Reading::Absent, &context());
+    assert_eq!(got.reading.to_json(), None);
     assert_eq!(got.verdict, drain_control::Verdict::default());
     assert_eq!(got.expired_age_micros, None);
 }

@@ -6,7 +6,7 @@
 //! it has no strict-JSON form, which the contract lets us read as contentless instead.
 
 use base64::Engine as _;
-use drain_control::{Context, Read, Timestamp, classify};
+use drain_control::{Context, Reading, Timestamp, classify};
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("vectors/contract-vectors.json");
@@ -48,10 +48,10 @@ fn every_shared_vector_classifies_as_the_original_did() {
         let now = Timestamp::parse(vector["now"].as_str().unwrap()).unwrap();
         let context = Context::new(vector["current_epoch"].as_str().unwrap(), now);
         let got = classify(&raw, &context);
-        let read = got.read.to_json();
+        let read = got.reading.to_json();
         let (active, suppressed) = (got.verdict.active, got.verdict.suppressed);
         assert!(
-            got.read.is_present(),
+            got.reading.is_present(),
             "{name}: bytes always make a present marker"
         );
 
@@ -64,7 +64,7 @@ fn every_shared_vector_classifies_as_the_original_did() {
             ok |= alt.matches(&read, active, suppressed);
         }
         if vector.get("reference_raises").is_some() {
-            ok &= got.read == Read::Contentless;
+            ok &= got.reading == Reading::Contentless;
         }
         if !ok {
             failures.push(format!(

@@ -53,7 +53,7 @@ fn expect_quiet(watcher: &mut Watcher) {
 }
 
 fn principal(change: &Change) -> Option<&str> {
-    change.classified.read.body()?.get("principal")?.as_str()
+    change.classified.reading.body()?.get("principal")?.as_str()
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn keep_alive_rewrite_is_reported_with_every_change() {
     assert_ne!(first.requested_at, second.requested_at);
     let change = expect_change(&mut w);
     assert_eq!(change.state, State::Active);
-    let body = change.classified.read.body().unwrap();
+    let body = change.classified.reading.body().unwrap();
     assert_eq!(body["requested_at"], second.requested_at.as_str());
 }
 
@@ -431,7 +431,7 @@ fn plain_writes_and_foreign_markers_are_judged_by_the_core() {
         last = change;
     }
     assert_eq!(last.state, State::Active);
-    assert!(last.classified.read.body().is_none());
+    assert!(last.classified.reading.body().is_none());
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use drain_control::ffi::{self, DrainStatus, DrainVerdict};
-use drain_control::{Context, Read, Timestamp, home::path_from_bytes};
+use drain_control::{Context, Reading, Timestamp, home::path_from_bytes};
 use libfuzzer_sys::fuzz_target;
 
 mod input;
@@ -205,7 +205,7 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 // drain_classify_read
                 let marker = input.bytes(255);
-                let expected = match Read::from_bytes(marker).to_json() {
+                let expected = match Reading::from_bytes(marker).to_json() {
                     Some(value) => value.to_string(),
                     None => unreachable!("bytes are never absent"),
                 };
@@ -283,7 +283,7 @@ fuzz_target!(|data: &[u8]| {
                     let read = drain_control::read(home_path(&home));
                     let body = read.body().expect("a written marker reads back");
                     assert_eq!(body["principal"], principal.to_str().unwrap());
-                    let verdict = drain_control::poll(home_path(&home));
+                    let verdict = drain_control::verdict(home_path(&home));
                     assert!(verdict.active);
                     assert_eq!(verdict.suppressed, flags & 4 != 0);
                 }
@@ -357,7 +357,7 @@ fuzz_target!(|data: &[u8]| {
                         out.suppressed
                     );
                 }
-                assert_eq!(verdict_of(out), drain_control::poll(home_path(&home)));
+                assert_eq!(verdict_of(out), drain_control::verdict(home_path(&home)));
             }
             9 => {
                 // A hostile marker put in place by hand, then read through the ABI.

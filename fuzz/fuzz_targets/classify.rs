@@ -1,13 +1,13 @@
 //! The classifier on any bytes, any epoch, any clock: it never panics, its verdict is
-//! self-consistent, the fast reading a poll uses (`poll_bytes`, the core's
-//! `inspect_verdict` after the read) agrees with the full one (`classify`) on the
-//! verdict and on the expiry warning, a warning never carries a raw control character
+//! self-consistent, the fast reading a poll uses (`inspect::verdict` after the read)
+//! agrees with the full one (`classify`) on the verdict and on the expiry warning, a warning never carries a raw control character
 //! (no log injection), and a body re-serialized reads back the same.
 #![no_main]
 
 use std::path::Path;
 
-use drain_control::{Context, MAX_AGE_MICROS, Read, Timestamp, Warning, classify, poll_bytes};
+use drain_control::inspect::verdict_of_bytes_for_tests as fast_verdict;
+use drain_control::{Context, MAX_AGE_MICROS, Reading, Timestamp, Warning, classify};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let raw = input.0;
 
     // The clock: raw, or near the marker's own requested_at, where expiry flips.
-    let read = Read::from_bytes(raw);
+    let read = Reading::from_bytes(raw);
     let requested = read
         .body()
         .and_then(|body| body.get("requested_at"))
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     let full = classify(raw, &context);
     let v = full.verdict;
     assert!(v.present, "bytes always make a present marker");
-    assert_eq!(full.read, read);
+    assert_eq!(full.reading, read);
     assert_eq!(v.active, v.present && !v.epoch_stale && !v.expired);
     assert!(!v.suppressed || v.active);
     assert_eq!(v.expired, full.expired_age_micros.is_some());
@@ -71,9 +71,9 @@ fuzz_target!(|data: &[u8]| {
 
     // The poll's fast reading: the same verdict and the same warning.
     let path = Path::new("/home/gw/.drain_request.json");
-    let (fast, warning) = poll_bytes(path, Some(raw), &context);
+    let (fast, warning) = fast_verdict(path, Some(raw), &context);
     assert_eq!(fast, v, "fast and full readings disagree on {raw:?}");
-    let body = full.read.body();
+    let body = full.reading.body();
     let expected = full.expired_age_micros.map(|age_micros| Warning::Expired {
         path: path.to_path_buf(),
         requested_at: body
@@ -103,11 +103,11 @@ fuzz_target!(|data: &[u8]| {
     if let Some(body) = body {
         let again = serde_json::to_vec(body).expect("a body serializes");
         let reread = classify(&again, &context);
-        assert_eq!(reread.read, full.read, "re-serialized body differs");
+        assert_eq!(reread.reading, full.reading, "re-serialized body differs");
         assert_eq!(reread.verdict, v);
     }
 
     // A marker too large to read is contentless: present, and active unless nothing.
-    let (large, none) = poll_bytes(path, None, &context);
+    let (large, none) = fast_verdict(path, None, &context);
     assert!(large.present && large.active && !large.suppressed && none.is_none());
 });

@@ -33,8 +33,9 @@ use clap::Parser as _;
 use serde_json::{Value, json};
 
 use drain_control::fsio::{self, RawMarker};
+use drain_control::inspect::Snapshot;
 use drain_control::watch::{WatchOptions, Watcher};
-use drain_control::{Context, MARKER_FILE_NAME, Read, Timestamp, Warning, epoch};
+use drain_control::{Context, MARKER_FILE_NAME, Reading, Timestamp, Warning, epoch};
 
 use cli::{Action, Cli};
 use failure::{Failure, step};
@@ -113,7 +114,7 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
         RawMarker::Unreadable(error) => error.raw_os_error(),
         _ => None,
     };
-    let inspection = drain_control::inspect_read(&marker, raw, &Context::new(epoch::current(), at));
+    let inspection = Snapshot::new(&marker, raw).judge(&Context::new(epoch::current(), at));
     if let Some(Warning::Unreadable { path, error }) = &inspection.warning {
         return Err(Failure {
             message: words::unreadable(path, error),
@@ -125,7 +126,7 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
     }
     let classified = inspection.classified;
     let judged = Judged {
-        home_exists: classified.read != Read::Absent || home_exists(home).is_ok(),
+        home_exists: classified.reading != Reading::Absent || home_exists(home).is_ok(),
         ..Judged::new(&classified, at)
     };
     let line = if json {
@@ -232,7 +233,7 @@ fn watch(
         let judged = Judged {
             unreadable,
             home_exists: unreadable.is_some()
-                || classified.read != Read::Absent
+                || classified.reading != Reading::Absent
                 || home_exists(home).is_ok(),
             ..Judged::new(classified, change.at)
         };

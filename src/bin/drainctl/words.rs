@@ -5,8 +5,10 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use drain_control::watch::{State, expires_at};
-use drain_control::{Classified, MARKER_FILE_NAME, MAX_AGE_MICROS, Read, Timestamp, epoch};
+use drain_control::contract::field;
+use drain_control::{
+    Classified, MARKER_FILE_NAME, MAX_AGE_MICROS, Reading, State, Timestamp, epoch,
+};
 
 /// How many characters of a marker's value prose shows before it shortens it.
 pub const SHOWN_CHARS: usize = 60;
@@ -43,18 +45,15 @@ pub fn lossy(path: &Path) -> String {
 pub fn report(home: &Path, judged: &Judged<'_>) -> Value {
     let classified = judged.classified;
     let verdict = &classified.verdict;
-    let expires = (verdict.present && !verdict.expired)
-        .then(|| expires_at(classified, MAX_AGE_MICROS))
-        .flatten();
     json!({
-        "state": State::of(verdict).as_str(),
+        "state": classified.state().as_str(),
         "draining": verdict.active,
         "suppressed": verdict.suppressed,
         "present": verdict.present,
         "epoch_stale": verdict.epoch_stale,
         "expired": verdict.expired,
-        "marker": classified.read.to_json(),
-        "expires_at": expires.map(|at| at.to_isoformat()),
+        "marker": classified.reading.to_json(),
+        "expires_at": classified.expires_at.map(|at| at.to_isoformat()),
         "at": judged.at.to_isoformat(),
         "epoch": epoch::current(),
         "home": lossy(home),
@@ -81,33 +80,33 @@ pub fn describe(home: &Path, judged: &Judged<'_>) -> String {
     if let Some(reason) = judged.unreadable {
         return unreadable(&home.join(MARKER_FILE_NAME), reason);
     }
-    let body = match &classified.read {
-        Read::Absent if !judged.home_exists => {
+    let body = match &classified.reading {
+        Reading::Absent if !judged.home_exists => {
             return format!("not draining (home {home:?} does not exist)");
         }
-        Read::Absent => return "not draining: no marker".to_owned(),
-        Read::Contentless if classified.verdict.active => {
+        Reading::Absent => return "not draining: no marker".to_owned(),
+        Reading::Contentless if classified.verdict.active => {
             return "draining: the marker is unreadable as JSON (fail-safe)".to_owned();
         }
-        Read::Contentless => return "not draining: contentless marker ignored".to_owned(),
-        Read::Body(body) => body,
+        Reading::Contentless => return "not draining: contentless marker ignored".to_owned(),
+        Reading::Body(body) => body,
     };
-    let field = |name: &str| {
+    let value_of = |name: &str| {
         body.get(name)
             .map(show)
             .unwrap_or_else(|| "none".to_owned())
     };
-    match State::of(&classified.verdict) {
+    match classified.state() {
         State::Active | State::Suppressed => {
-            let since = match body.get("requested_at") {
+            let since = match body.get(field::REQUESTED_AT) {
                 Some(value) => show(value),
                 None => "an unknown time".to_owned(),
             };
             let mut line = format!(
                 "draining since {since}, requested by {}",
-                field("principal")
+                value_of(field::PRINCIPAL)
             );
-            match expires_at(classified, MAX_AGE_MICROS) {
+            match classified.expires_at {
                 Some(expires) => line.push_str(&format!(
                     "; expires in {}",
                     human(expires.unix_micros() - at.unix_micros())
@@ -121,7 +120,7 @@ pub fn describe(home: &Path, judged: &Judged<'_>) -> String {
         }
         State::EpochStale => format!(
             "ignored: written before this machine restarted (epoch {}, this machine {})",
-            field("epoch"),
+            value_of(field::EPOCH),
             show(&Value::String(epoch::current().to_owned()))
         ),
         State::Expired => {
@@ -129,8 +128,8 @@ pub fn describe(home: &Path, judged: &Judged<'_>) -> String {
             format!(
                 "ignored: expired {} ago (requested at {} by {})",
                 human(age - MAX_AGE_MICROS),
-                field("requested_at"),
-                field("principal")
+                value_of(field::REQUESTED_AT),
+                value_of(field::PRINCIPAL)
             )
         }
         State::Absent => unreachable!("a marker with a body is present"),

@@ -129,7 +129,7 @@ fn main() -> ExitCode {
             emit(json!({"ok": true, "op": "read", "read": read, "us": us(started)}));
         }
         "inspect" => {
-            let v = drain_control::poll(home);
+            let v = drain_control::verdict(home);
             emit(json!({"ok": true, "op": "inspect", "present": v.present,
                         "active": v.active, "suppressed": v.suppressed, "us": us(started)}));
         }
