@@ -151,6 +151,19 @@ impl Classified {
         self.verdict.state()
     }
 
+    /// The `owner_token` of a leased drain's marker; `None` for a plain write's (or a
+    /// value that is not a string, which no lease wrote).
+    pub fn owner_token(&self) -> Option<&str> {
+        self.reading.body()?.get(field::OWNER_TOKEN)?.as_str()
+    }
+
+    /// Whether this is the drain of the lease holding `token`: the marker carries the
+    /// token and was written in this instantiation (a restart ended every drain, leased
+    /// ones too).
+    pub fn is_held_by(&self, token: &str) -> bool {
+        self.owner_token() == Some(token) && !self.verdict.epoch_stale
+    }
+
     /// The body when the marker is active, `None` otherwise (contentless gives `{}`).
     pub fn active_body(&self) -> Option<crate::marker::Body> {
         if !self.verdict.active {

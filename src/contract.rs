@@ -6,6 +6,18 @@
 /// The marker's file name inside the home folder.
 pub const MARKER_FILE_NAME: &str = ".drain_request.json";
 
+/// The lock file beside the marker that cooperating writers hold (`flock`, exclusive)
+/// around a lease's read-compare-write or read-compare-remove. Readers never take it;
+/// it is never removed (removing a lock file lets two writers lock two files).
+pub const LOCK_FILE_NAME: &str = ".drain_request.lock";
+
+/// How long a lease operation waits for the lock before it fails as busy. The lock is
+/// held for one read and one write, so a longer wait means a stuck writer.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How many random bits a lease's `owner_token` carries (as lower-case hex).
+pub const OWNER_TOKEN_BITS: usize = 128;
+
 /// How long a marker is honoured after its `requested_at`: one hour, in seconds (the
 /// original's `DRAIN_REQUEST_MAX_AGE_SECONDS`).
 pub const MAX_AGE_SECONDS: f64 = 3600.0;
@@ -28,7 +40,8 @@ pub const MAX_NESTING: usize = 128;
 pub const MAX_INT_DIGITS: usize = 4300;
 
 /// The marker's field names. Only `epoch`, `requested_at` and `suppress_notification`
-/// decide anything; `principal` is quoted in the expiry warning.
+/// decide whether to drain; `principal` is quoted in the expiry warning; `owner_token`
+/// says whose a leased drain is.
 pub mod field {
     /// Always `"drain"`; written for the original's readers, never consulted.
     pub const ACTION: &str = "action";
@@ -40,6 +53,9 @@ pub mod field {
     pub const PRINCIPAL: &str = "principal";
     /// Ask the gateway to skip its "shutting down" notice.
     pub const SUPPRESS_NOTIFICATION: &str = "suppress_notification";
+    /// A leased drain's owner: [`super::OWNER_TOKEN_BITS`] random bits in lower-case
+    /// hex. Readers ignore it; only lease operations compare it.
+    pub const OWNER_TOKEN: &str = "owner_token";
 }
 
 #[cfg(test)]

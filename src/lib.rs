@@ -42,6 +42,7 @@ pub mod fsio;
 pub mod home;
 pub mod inspect;
 mod json;
+pub mod lease;
 pub mod marker;
 #[cfg(feature = "python")]
 mod python;

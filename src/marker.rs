@@ -77,6 +77,10 @@ pub struct Payload {
     pub epoch: String,
     /// Ask the gateway to skip its "shutting down" broadcast.
     pub suppress_notification: bool,
+    /// A leased drain's owner (see [`crate::lease`]); absent from a plain write's
+    /// marker, so that its bytes stay the original's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_token: Option<String>,
 }
 
 impl Payload {
@@ -88,6 +92,15 @@ impl Payload {
             principal: principal.to_owned(),
             epoch: epoch.to_owned(),
             suppress_notification,
+            owner_token: None,
+        }
+    }
+
+    /// This payload, owned by the lease holding `token`.
+    pub fn with_owner_token(self, token: &str) -> Self {
+        Payload {
+            owner_token: Some(token.to_owned()),
+            ..self
         }
     }
 

@@ -1,13 +1,15 @@
-//! The marker on disk: a bounded, non-blocking read ([`read`]); an atomic, crash-safe
-//! write and a durable removal ([`write`]); the clean-up of killed writers' temp files
-//! ([`sweep`]). Nothing here knows what the bytes mean.
+//! The marker on disk: a bounded, non-blocking read; an atomic, crash-safe write and a
+//! durable removal; the clean-up of killed writers' temp files; the lock lease
+//! operations hold. Nothing here knows what the bytes mean.
 
 use std::time::Duration;
 
+mod lock;
 mod read;
 mod sweep;
 mod write;
 
+pub use lock::{LockError, MarkerLock};
 pub use read::{RawMarker, read_marker};
 pub(crate) use read::{read_marker_with, with_c_path};
 pub use sweep::{LISTED_FOLDER_BYTES, sweep_leftovers, sweep_slots};

@@ -14,8 +14,8 @@ use super::{TEMP_MAX_AGE, TEMP_PREFIX, TEMP_SLOTS, TEMP_SUFFIX};
 /// (a leftover only becomes eligible a minute after it was made, so sweeping more often
 /// finds nothing new).
 ///
-/// A home may hold thousands of other files, and listing it costs about a third of a
-/// microsecond per entry: more than the write itself in a crowded home. So a write
+/// A home may hold thousands of other files, and listing it costs more than the write
+/// itself in a crowded home (BENCHMARKS.md). So a write
 /// always looks at the [`TEMP_SLOTS`] slot names, where every temp file of this
 /// library lives unless all slots were taken, and lists the folder only when that is
 /// cheap (a folder of at most [`LISTED_FOLDER_BYTES`], a few hundred entries) or when

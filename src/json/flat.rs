@@ -21,7 +21,7 @@ pub(crate) enum Scalar<'a> {
 ///
 /// Why a reader beside serde_json: every writer of the marker makes exactly this
 /// shape, and serde_json's general machinery (a visitor per value, escape handling,
-/// number parsing) was more than half of a poll's instructions. The shape is small
+/// number parsing) dominated a poll (BENCHMARKS.md has the numbers). The shape is small
 /// enough to check by eye that everything it accepts is strict JSON meaning what it
 /// says: RFC 8259's whitespace, no control characters in strings (a byte below 0x20
 /// ends the fast path, as a backslash does), valid UTF-8, nothing after the object.
@@ -192,8 +192,12 @@ mod tests {
             principal: "dashboard é".into(),
             epoch: "e29a6d62-5c88-4c3f-81b3-793f64f15787:24".into(),
             suppress_notification: true,
+            owner_token: None,
         };
         assert!(flat_agrees(&payload.to_bytes()));
+        assert!(flat_agrees(
+            &payload.with_owner_token("0123456789abcdef").to_bytes()
+        ));
         let compact = br#"{"action":"drain","requested_at":"2026-11-27T12:00:00+00:00","epoch":"b:1","suppress_notification":false,"principal":null}"#;
         assert!(flat_agrees(compact));
         for raw in [
