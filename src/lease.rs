@@ -252,9 +252,11 @@ pub fn begin_waiting(
     wait: Duration,
 ) -> Result<Lease, LeaseError> {
     let deadline = Instant::now() + wait;
-    let mut watch_options = WatchOptions::default();
-    watch_options.max_age_micros = Some(options.max_age_micros);
-    watch_options.epoch = options.epoch.clone();
+    let watch_options = WatchOptions {
+        max_age_micros: Some(options.max_age_micros),
+        epoch: options.epoch.clone(),
+        ..WatchOptions::default()
+    };
     // A watcher that cannot be made leaves the fallback: a retry every second.
     let mut watcher = Watcher::new(home, watch_options).ok();
     loop {
