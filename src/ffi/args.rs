@@ -15,7 +15,8 @@ unsafe fn c_bytes<'a>(text: *const c_char) -> Result<&'a [u8], DrainStatus> {
     if text.is_null() {
         return Err(DrainStatus::NullArgument);
     }
-    // SAFETY: non-NULL, and NUL-terminated and alive per the caller's contract.
+    // SAFETY: non-NULL (checked above), and a NUL-terminated string that outlives `'a`
+    // (this function's contract): what `CStr::from_ptr` requires.
     Ok(unsafe { CStr::from_ptr(text) }.to_bytes())
 }
 
@@ -24,7 +25,7 @@ unsafe fn c_bytes<'a>(text: *const c_char) -> Result<&'a [u8], DrainStatus> {
 /// # Safety
 /// As [`c_bytes`].
 pub(super) unsafe fn c_text<'a>(text: *const c_char) -> Result<&'a str, DrainStatus> {
-    // SAFETY: passed on from the caller.
+    // SAFETY: this function's contract is `c_bytes`'s.
     let bytes = unsafe { c_bytes(text) }?;
     std::str::from_utf8(bytes).map_err(|_| DrainStatus::InvalidUtf8)
 }
@@ -34,7 +35,7 @@ pub(super) unsafe fn c_text<'a>(text: *const c_char) -> Result<&'a str, DrainSta
 /// # Safety
 /// As [`c_bytes`].
 pub(super) unsafe fn c_home<'a>(home: *const c_char) -> Option<&'a Path> {
-    // SAFETY: passed on from the caller.
+    // SAFETY: this function's contract is `c_bytes`'s.
     unsafe { c_bytes(home) }.ok().map(path_from_bytes)
 }
 
@@ -52,8 +53,9 @@ pub(super) unsafe fn c_slice<'a>(data: *const u8, len: usize) -> Result<&'a [u8]
     if len > isize::MAX as usize {
         return Err(DrainStatus::InvalidArgument);
     }
-    // SAFETY: non-NULL, `len` readable bytes per the caller's contract, and `len` is
-    // within the bound `from_raw_parts` requires.
+    // SAFETY: non-NULL and at most `isize::MAX` bytes (checked above), and `len` readable
+    // bytes that outlive `'a` (this function's contract): what `slice::from_raw_parts`
+    // requires of bytes, which need no alignment.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }
 
@@ -75,7 +77,8 @@ impl<T> Out<T> {
     /// # Safety
     /// The pointer is valid for a write of `T`.
     pub(super) unsafe fn set(self, value: T) -> Result<(), DrainStatus> {
-        // SAFETY: checked non-NULL, and writable per the caller's contract.
+        // SAFETY: non-NULL (checked by `Out::new`), and valid for a write of `T` (this
+        // function's contract).
         unsafe { self.0.write(value) };
         Ok(())
     }
@@ -112,13 +115,15 @@ impl TextOut {
     /// `buf` points to `buf_len` writable bytes (or `buf_len` is 0) and `out_len` to a
     /// writable `size_t`, neither overlapping `text`.
     pub(super) unsafe fn fill(self, text: &[u8]) -> Result<(), DrainStatus> {
-        // SAFETY: `out_len` was checked non-NULL and is writable per the contract.
+        // SAFETY: `out_len` is non-NULL (checked by `TextOut::new`) and valid for writing a
+        // `size_t` (this function's contract).
         unsafe { self.out_len.write(text.len()) };
         if self.buf_len <= text.len() {
             return Err(DrainStatus::BufferTooSmall);
         }
-        // SAFETY: `buf` holds `buf_len > text.len()` writable bytes, so it is non-NULL
-        // and has room for the text and the NUL; the regions do not overlap.
+        // SAFETY: `buf_len > text.len()`, so `buf` is non-NULL (`TextOut::new` refuses NULL
+        // with a length) and holds `buf_len` writable bytes (this function's contract):
+        // room for the text and its NUL. The contract also rules out an overlap with `text`.
         unsafe {
             std::ptr::copy_nonoverlapping(text.as_ptr(), self.buf.cast::<u8>(), text.len());
             self.buf.add(text.len()).write(0);
@@ -133,7 +138,8 @@ impl TextOut {
 /// `out` is NULL or valid for a write of `T`.
 pub(super) unsafe fn write_optional<T>(out: *mut T, value: T) {
     if !out.is_null() {
-        // SAFETY: non-NULL and writable per the caller's contract.
+        // SAFETY: non-NULL (checked above), and valid for a write of `T` (this function's
+        // contract).
         unsafe { out.write(value) };
     }
 }
@@ -144,7 +150,8 @@ pub(super) unsafe fn write_optional<T>(out: *mut T, value: T) {
 /// `out_err` is NULL or valid for a write of a [`DrainError`].
 pub(super) unsafe fn write_error(out_err: *mut DrainError, make: impl FnOnce() -> DrainError) {
     if !out_err.is_null() {
-        // SAFETY: non-NULL and writable per the caller's contract.
+        // SAFETY: non-NULL (checked above), and valid for a write of a `DrainError` (this
+        // function's contract).
         unsafe { out_err.write(make()) };
     }
 }
@@ -160,8 +167,8 @@ mod tests {
         let mut buf = [b'#' as c_char; 4];
         let mut len = 0usize;
         let out = TextOut::new(buf.as_mut_ptr(), 3, &mut len).unwrap();
-        // SAFETY: `buf` has 4 writable bytes, 3 offered; `len` is writable.
         assert_eq!(
+            // SAFETY: `buf` has 4 writable bytes, 3 offered; `len` is writable.
             unsafe { out.fill(b"abc") },
             Err(DrainStatus::BufferTooSmall)
         );

@@ -39,7 +39,9 @@ where
     status_boundary(|| {
         let out = TextOut::new(buf, buf_len, out_len)?;
         let text = text()?;
-        // SAFETY: passed on from the caller.
+        // SAFETY: the buffer arguments passed `TextOut::new` and are valid as
+        // `TextOut::fill` requires (this function's contract); `text` is the library's own
+        // memory, so it cannot overlap them.
         unsafe { out.fill(text.as_ref()) }
     })
 }
@@ -61,7 +63,8 @@ pub(super) fn static_name(
 pub(super) unsafe fn io_error(errno: Option<i32>, out_errno: *mut c_int) -> DrainStatus {
     // Every such failure comes from a system call; EIO stands in for one that does not
     // carry an errno (such as a write that made no progress).
-    // SAFETY: passed on from the caller.
+    // SAFETY: `out_errno` is NULL or valid for writing an `int` (this function's
+    // contract), as `write_optional` requires.
     unsafe { write_optional(out_errno, errno.unwrap_or(libc::EIO)) };
     DrainStatus::IoError
 }
@@ -78,12 +81,14 @@ pub(super) unsafe fn marker_error(
     out_errno: *mut c_int,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    // SAFETY: passed on from the caller.
+    // SAFETY: `out_err` is NULL or valid for writing a `DrainError` (this function's
+    // contract), as `write_error` requires.
     unsafe { write_error(out_err, || DrainError::new(error)) };
     if error.is_refused_payload() {
         return DrainStatus::InvalidPayload;
     }
-    // SAFETY: passed on from the caller.
+    // SAFETY: `out_errno` is NULL or valid for writing an `int` (this function's
+    // contract), as `io_error` requires.
     unsafe { io_error(error.raw_os_error(), out_errno) }
 }
 
@@ -94,7 +99,8 @@ pub(super) unsafe fn marker_error(
 /// `out_err` is NULL or valid for a write of a [`DrainError`].
 pub(super) unsafe fn after_panic(status: DrainStatus, out_err: *mut DrainError) -> DrainStatus {
     if status == DrainStatus::Panic {
-        // SAFETY: passed on from the caller.
+        // SAFETY: `out_err` is NULL or valid for writing a `DrainError` (this function's
+        // contract), as `write_error` requires.
         boundary((), || unsafe { write_error(out_err, DrainError::panic) });
     }
     status

@@ -15,8 +15,10 @@ pub const DRAIN_MAX_AGE_SECONDS: f64 = 3600.0;
 /// resolution at which expiry is decided.
 pub const DRAIN_MAX_AGE_MICROS: i64 = 3_600_000_000;
 
-// Literals, because cbindgen copies a literal into the header but neither evaluates an
-// expression nor follows a path to the core's constants; the build checks them instead.
+// Literals, because cbindgen does not evaluate: it would copy `DRAIN_MAX_AGE_SECONDS as
+// i64 * 1_000_000` into the header as a C expression, not a number, and drops a path to
+// the core's constants. The build checks them instead.
+const _: () = assert!(DRAIN_MAX_AGE_MICROS == DRAIN_MAX_AGE_SECONDS as i64 * 1_000_000);
 const _: () = assert!(DRAIN_MAX_AGE_MICROS == crate::MAX_AGE_MICROS);
 const _: () = assert!(DRAIN_MAX_AGE_SECONDS == crate::MAX_AGE_SECONDS);
 
@@ -63,7 +65,8 @@ impl From<Verdict> for DrainVerdict {
 /// `home` is NULL or a valid NUL-terminated string, only read during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_requested(home: *const c_char) -> bool {
-    // SAFETY: `home` per this function's contract.
+    // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call (this
+    // function's contract), as `c_home` requires.
     boundary(false, || crate::drain_requested(unsafe { c_home(home) }))
 }
 
@@ -77,8 +80,9 @@ pub unsafe extern "C" fn drain_requested(home: *const c_char) -> bool {
 /// `home` is NULL or a valid NUL-terminated string, only read during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_notification_suppressed(home: *const c_char) -> bool {
-    // SAFETY: `home` per this function's contract.
     boundary(false, || {
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         crate::notification_suppressed(unsafe { c_home(home) })
     })
 }
@@ -99,9 +103,11 @@ pub unsafe extern "C" fn drain_notification_suppressed(home: *const c_char) -> b
 pub unsafe extern "C" fn drain_inspect(home: *const c_char, out: *mut DrainVerdict) -> DrainStatus {
     status_boundary(|| {
         let out = Out::new(out)?;
-        // SAFETY: `home` per this function's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         let verdict = crate::status(unsafe { c_home(home) }).verdict;
-        // SAFETY: `out` is writable per this function's contract.
+        // SAFETY: `out` is non-NULL (checked by `Out::new`) and valid for writing one
+        // `drain_verdict` (this function's contract), as `Out::set` requires.
         unsafe { out.set(verdict.into()) }
     })
 }
@@ -141,7 +147,7 @@ pub unsafe extern "C" fn drain_write(
     suppress_notification: bool,
     out_errno: *mut c_int,
 ) -> DrainStatus {
-    // SAFETY: every argument per this function's contract; no `drain_error` is asked.
+    // SAFETY: this function's contract is `write_marker`'s, and a NULL `out_err` is allowed.
     unsafe {
         write_marker(
             home,
@@ -179,7 +185,8 @@ pub unsafe extern "C" fn drain_write_ex(
     suppress_notification: bool,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    // SAFETY: every argument per this function's contract.
+    // SAFETY: this function's contract is `write_marker`'s, and a NULL `out_errno` is
+    // allowed.
     unsafe {
         write_marker(
             home,
@@ -203,8 +210,10 @@ unsafe fn write_marker(
     out_err: *mut DrainError,
 ) -> DrainStatus {
     let status = status_boundary(|| {
-        // SAFETY: `principal` and `home` per the caller's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         let home = unsafe { c_home(home) };
+        // SAFETY: the same holds for `principal`, as `c_text` requires.
         let principal = match unsafe { c_text(principal) } {
             Ok(principal) => principal,
             Err(status) => {
@@ -213,18 +222,22 @@ unsafe fn write_marker(
                     _ => "principal is not valid UTF-8",
                 };
                 let marker = crate::marker_path(home);
-                // SAFETY: `out_err` per the caller's contract.
+                // SAFETY: `out_err` is NULL or valid for writing a `DrainError` (this
+                // function's contract), as `write_error` requires.
                 unsafe { write_error(out_err, || DrainError::argument(&marker, what)) };
                 return Err(status);
             }
         };
         match crate::write(home, principal, suppress_notification) {
             Ok(_) => Ok(()),
-            // SAFETY: `out_errno` and `out_err` per the caller's contract.
+            // SAFETY: `out_errno` is NULL or valid for writing an `int`, `out_err` NULL or
+            // valid for writing a `DrainError` (this function's contract), as
+            // `marker_error` requires.
             Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
     });
-    // SAFETY: `out_err` per the caller's contract.
+    // SAFETY: `out_err` is NULL or valid for writing a `DrainError` (this function's
+    // contract), as `after_panic` requires.
     unsafe { after_panic(status, out_err) }
 }
 
@@ -248,7 +261,7 @@ pub unsafe extern "C" fn drain_clear(
     out_existed: *mut bool,
     out_errno: *mut c_int,
 ) -> DrainStatus {
-    // SAFETY: every argument per this function's contract; no `drain_error` is asked.
+    // SAFETY: this function's contract is `clear_marker`'s, and a NULL `out_err` is allowed.
     unsafe { clear_marker(home, out_existed, out_errno, std::ptr::null_mut()) }
 }
 
@@ -270,7 +283,8 @@ pub unsafe extern "C" fn drain_clear_ex(
     out_existed: *mut bool,
     out_err: *mut DrainError,
 ) -> DrainStatus {
-    // SAFETY: every argument per this function's contract.
+    // SAFETY: this function's contract is `clear_marker`'s, and a NULL `out_errno` is
+    // allowed.
     unsafe { clear_marker(home, out_existed, std::ptr::null_mut(), out_err) }
 }
 
@@ -285,17 +299,22 @@ unsafe fn clear_marker(
     out_err: *mut DrainError,
 ) -> DrainStatus {
     let status = status_boundary(|| {
-        // SAFETY: `home` per the caller's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         match crate::clear(unsafe { c_home(home) }) {
             Ok(existed) => {
-                // SAFETY: `out_existed` per the caller's contract.
+                // SAFETY: `out_existed` is NULL or valid for writing a `bool` (this
+                // function's contract), as `write_optional` requires.
                 unsafe { write_optional(out_existed, existed) };
                 Ok(())
             }
-            // SAFETY: `out_errno` and `out_err` per the caller's contract.
+            // SAFETY: `out_errno` is NULL or valid for writing an `int`, `out_err` NULL or
+            // valid for writing a `DrainError` (this function's contract), as
+            // `marker_error` requires.
             Err(error) => Err(unsafe { marker_error(&error, out_errno, out_err) }),
         }
     });
-    // SAFETY: `out_err` per the caller's contract.
+    // SAFETY: `out_err` is NULL or valid for writing a `DrainError` (this function's
+    // contract), as `after_panic` requires.
     unsafe { after_panic(status, out_err) }
 }

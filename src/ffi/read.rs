@@ -37,12 +37,16 @@ pub unsafe extern "C" fn drain_classify(
 ) -> DrainStatus {
     status_boundary(|| {
         let out = Out::new(out)?;
-        // SAFETY: `marker`, `len` and `current_epoch` per this function's contract.
+        // SAFETY: `marker` is NULL or points to `len` readable bytes that outlive the call
+        // (this function's contract), as `c_slice` requires.
         let raw = unsafe { c_slice(marker, len) }?;
+        // SAFETY: `current_epoch` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_text` requires.
         let epoch = unsafe { c_text(current_epoch) }?;
         let context = Context::new(epoch, Timestamp::from_unix_micros(now_unix_micros));
         let verdict = crate::classify(raw, &context).verdict;
-        // SAFETY: `out` is writable per this function's contract.
+        // SAFETY: `out` is non-NULL (checked by `Out::new`) and valid for writing one
+        // `drain_verdict` (this function's contract), as `Out::set` requires.
         unsafe { out.set(verdict.into()) }
     })
 }
@@ -79,11 +83,14 @@ pub unsafe extern "C" fn drain_read(
     out_len: *mut usize,
 ) -> DrainStatus {
     let text = || {
-        // SAFETY: `home` per this function's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         let read = crate::status(unsafe { c_home(home) }).read;
         Ok(read_json(&read))
     };
-    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    // SAFETY: `buf` is NULL or valid for writing `buf_len` bytes, `out_len` NULL or
+    // valid for writing a `size_t`, not overlapping (this function's contract), as
+    // `text_status` requires.
     unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
@@ -112,11 +119,14 @@ pub unsafe extern "C" fn drain_classify_read(
     out_len: *mut usize,
 ) -> DrainStatus {
     let text = || {
-        // SAFETY: `marker` and `len` per this function's contract.
+        // SAFETY: `marker` is NULL or points to `len` readable bytes that outlive the call
+        // (this function's contract), as `c_slice` requires.
         let raw = unsafe { c_slice(marker, len) }?;
         Ok(read_json(&Read::from_bytes(raw)))
     };
-    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    // SAFETY: `buf` is NULL or valid for writing `buf_len` bytes, `out_len` NULL or
+    // valid for writing a `size_t`, not overlapping (this function's contract), as
+    // `text_status` requires.
     unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
@@ -145,7 +155,9 @@ pub unsafe extern "C" fn drain_epoch(
     buf_len: usize,
     out_len: *mut usize,
 ) -> DrainStatus {
-    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    // SAFETY: `buf` is NULL or valid for writing `buf_len` bytes, `out_len` NULL or
+    // valid for writing a `size_t`, not overlapping (this function's contract), as
+    // `text_status` requires.
     unsafe { text_status(buf, buf_len, out_len, || Ok(crate::epoch::current())) }
 }
 
@@ -168,10 +180,13 @@ pub unsafe extern "C" fn drain_marker_path(
     out_len: *mut usize,
 ) -> DrainStatus {
     let text = || {
-        // SAFETY: `home` per this function's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         let path = crate::marker_path(unsafe { c_home(home) });
         Ok(path.into_os_string().into_vec())
     };
-    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    // SAFETY: `buf` is NULL or valid for writing `buf_len` bytes, `out_len` NULL or
+    // valid for writing a `size_t`, not overlapping (this function's contract), as
+    // `text_status` requires.
     unsafe { text_status(buf, buf_len, out_len, text) }
 }

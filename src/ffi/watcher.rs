@@ -62,11 +62,13 @@ unsafe fn new_watcher(
         }
         options.every_change = every_change;
         options.max_age_micros = max_age_micros;
-        // SAFETY: `home` per the caller's contract.
+        // SAFETY: `home` is NULL or a NUL-terminated string that outlives the call
+        // (this function's contract), as `c_home` requires.
         let home = unsafe { c_home(home) };
         let watcher = match Watcher::new(home, options) {
             Ok(watcher) => watcher,
-            // SAFETY: `out_errno` per the caller's contract.
+            // SAFETY: `out_errno` is NULL or valid for writing an `int` (this function's
+            // contract), as `io_error` requires.
             Err(error) => return Err(unsafe { io_error(error.raw_os_error(), out_errno) }),
         };
         let handle = Box::new(DrainWatcher {
@@ -75,7 +77,8 @@ unsafe fn new_watcher(
             watcher: Mutex::new(watcher),
             body: Mutex::new("null".to_owned()),
         });
-        // SAFETY: `out` is writable per the caller's contract.
+        // SAFETY: `out` is non-NULL (checked by `Out::new`) and valid for writing one
+        // pointer (this function's contract), as `Out::set` requires.
         unsafe { out.set(Box::into_raw(handle)) }
     })
 }
@@ -209,10 +212,12 @@ pub unsafe extern "C" fn drain_watcher_fd(
     out_fd: *mut c_int,
 ) -> DrainStatus {
     status_boundary(|| {
-        // SAFETY: `watcher` per this function's contract.
+        // SAFETY: `watcher` is NULL or a live handle, not freed during the call (this
+        // function's contract), as `watcher_ref` requires.
         let handle = unsafe { watcher_ref(watcher) }?;
         let out_fd = Out::new(out_fd)?;
-        // SAFETY: writable per this function's contract.
+        // SAFETY: `out_fd` is non-NULL (checked by `Out::new`) and valid for writing one
+        // `int` (this function's contract), as `Out::set` requires.
         unsafe { out_fd.set(handle.fd) }
     })
 }
@@ -251,7 +256,8 @@ pub unsafe extern "C" fn drain_watcher_next(
     out: *mut DrainChange,
 ) -> DrainStatus {
     status_boundary(|| {
-        // SAFETY: `watcher` per this function's contract.
+        // SAFETY: `watcher` is NULL or a live handle, not freed during the call (this
+        // function's contract), as `watcher_ref` requires.
         let handle = unsafe { watcher_ref(watcher) }?;
         let out = Out::new(out)?;
         let timeout = match timeout_ms {
@@ -266,7 +272,8 @@ pub unsafe extern "C" fn drain_watcher_next(
             Ok(Some(change)) => {
                 let body = read_json(&change.classified.read);
                 *handle.body.lock().map_err(|_| DrainStatus::Panic)? = body;
-                // SAFETY: `out` is writable per this function's contract.
+                // SAFETY: `out` is non-NULL (checked by `Out::new`) and valid for writing
+                // one `drain_change` (this function's contract), as `Out::set` requires.
                 unsafe { out.set(DrainChange::from(&change)) }
             }
             Ok(None) if watcher.is_stopped() => Err(DrainStatus::Stopped),
@@ -302,11 +309,14 @@ pub unsafe extern "C" fn drain_watcher_body(
     out_len: *mut usize,
 ) -> DrainStatus {
     let text = || {
-        // SAFETY: `watcher` per this function's contract.
+        // SAFETY: `watcher` is NULL or a live handle, not freed during the call (this
+        // function's contract), as `watcher_ref` requires.
         let handle = unsafe { watcher_ref(watcher) }?;
         handle.body.lock().map_err(|_| DrainStatus::Panic)
     };
-    // SAFETY: `buf`, `buf_len` and `out_len` per this function's contract.
+    // SAFETY: `buf` is NULL or valid for writing `buf_len` bytes, `out_len` NULL or
+    // valid for writing a `size_t`, not overlapping (this function's contract), as
+    // `text_status` requires.
     unsafe { text_status(buf, buf_len, out_len, text) }
 }
 
@@ -324,7 +334,8 @@ pub unsafe extern "C" fn drain_watcher_body(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn drain_watcher_stop(watcher: *const DrainWatcher) -> DrainStatus {
     status_boundary(|| {
-        // SAFETY: `watcher` per this function's contract.
+        // SAFETY: `watcher` is NULL or a live handle, not freed during the call (this
+        // function's contract), as `watcher_ref` requires.
         let handle = unsafe { watcher_ref(watcher) }?;
         handle.stopper.stop();
         Ok(())
