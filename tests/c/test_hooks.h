@@ -1,7 +1,7 @@
 /* Test-only entry points of libdrain_control, present only in a library built with the
  * cargo feature "test-hooks" (scripts/test-c and scripts/test-go build it so). The
  * shipped library (scripts/install-c, scripts/release) neither exports nor declares
- * them. Hand-written: keep in step with src/ffi.rs. */
+ * them. Hand-written: keep in step with src/ffi/watcher.rs. */
 #ifndef DRAIN_CONTROL_TEST_HOOKS_H
 #define DRAIN_CONTROL_TEST_HOOKS_H
 
