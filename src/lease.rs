@@ -83,7 +83,8 @@ pub struct Holder {
 }
 
 impl Holder {
-    fn of(classified: &Classified) -> Holder {
+    /// Who holds the drain `classified` judged.
+    pub fn of(classified: &Classified) -> Holder {
         let body = classified.reading.body();
         let get = |name| body.and_then(|body| body.get(name));
         Holder {
@@ -111,7 +112,10 @@ impl fmt::Display for Holder {
             write!(f, " since {at}")?;
         }
         let kind = if self.owned { "leased" } else { "not leased" };
-        write!(f, " ({kind}, {})", self.state)
+        match self.state {
+            State::Active | State::Suppressed => write!(f, " ({kind})"),
+            other => write!(f, " ({kind}, {other})"),
+        }
     }
 }
 
@@ -242,8 +246,9 @@ pub fn begin_with(
     })
 }
 
-/// [`begin_with`], waiting up to `wait` for another drain to end: each change of the
-/// marker (seen by a [`Watcher`], so without polling) is a new attempt.
+/// [`begin_with`], waiting up to `wait` for another drain to end (`Duration::MAX`: for
+/// as long as it takes): each change of the marker, seen by a [`Watcher`] (so without
+/// polling), and each expiry it schedules, is a new attempt.
 pub fn begin_waiting(
     home: Option<&Path>,
     principal: &str,
@@ -251,27 +256,49 @@ pub fn begin_waiting(
     options: &LeaseOptions,
     wait: Duration,
 ) -> Result<Lease, LeaseError> {
-    let deadline = Instant::now() + wait;
     let watch_options = WatchOptions {
         max_age_micros: Some(options.max_age_micros),
         epoch: options.epoch.clone(),
         ..WatchOptions::default()
     };
-    // A watcher that cannot be made leaves the fallback: a retry every second.
-    let mut watcher = Watcher::new(home, watch_options).ok();
+    let mut watcher = Watcher::new(home, watch_options).map_err(|source| LeaseError::Lock {
+        path: marker_path(home),
+        source,
+    })?;
+    begin_watching(
+        &mut watcher,
+        principal,
+        suppress_notification,
+        options,
+        wait,
+    )
+}
+
+/// [`begin_waiting`] with the caller's watcher of the home, so that the caller can end
+/// the wait from another thread ([`Watcher::stopper`]): a stopped watcher ends it with
+/// the [`LeaseError::Held`] of the last attempt.
+pub fn begin_watching(
+    watcher: &mut Watcher,
+    principal: &str,
+    suppress_notification: bool,
+    options: &LeaseOptions,
+    wait: Duration,
+) -> Result<Lease, LeaseError> {
+    let deadline = Instant::now().checked_add(wait);
+    let home = watcher.home().to_path_buf();
     loop {
-        match begin_with(home, principal, suppress_notification, options) {
+        match begin_with(Some(&home), principal, suppress_notification, options) {
             Err(LeaseError::Held(holder)) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
+                let left = deadline.map_or(Duration::MAX, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                });
+                if left.is_zero() || watcher.is_stopped() {
                     return Err(LeaseError::Held(holder));
                 }
-                match watcher.as_mut() {
-                    Some(watcher) => {
-                        // A change, or an expiry the watcher schedules; errors retry.
-                        let _ = watcher.next_change(Some(left));
-                    }
-                    None => thread::sleep(left.min(Duration::from_secs(1))),
+                // A change, or an expiry the watcher schedules; an error (the folder
+                // went away) is one more attempt.
+                if watcher.next_change(Some(left)).is_err() {
+                    thread::sleep(left.min(Duration::from_secs(1)));
                 }
             }
             other => return other,

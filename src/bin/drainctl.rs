@@ -20,6 +20,10 @@
 mod cli;
 #[path = "drainctl/failure.rs"]
 mod failure;
+#[path = "drainctl/leases.rs"]
+mod leases;
+#[path = "drainctl/run.rs"]
+mod run;
 #[path = "drainctl/words.rs"]
 mod words;
 
@@ -38,15 +42,8 @@ use drain_control::watch::{WatchOptions, Watcher};
 use drain_control::{Context, MARKER_FILE_NAME, Reading, Timestamp, Warning, epoch};
 
 use cli::{Action, Cli};
-use failure::{Failure, step};
+use failure::{Failure, exit, step};
 use words::{Judged, describe, lossy, report};
-
-/// Exit status: the gateway must drain (`status`), or the command succeeded.
-const EXIT_OK: u8 = 0;
-/// Exit status of `status` when the gateway need not drain.
-const EXIT_NOT_DRAINING: u8 = 1;
-/// Exit status on any error; clap uses it for bad arguments as well.
-const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let json = cli::json_requested(std::env::args_os());
@@ -64,8 +61,40 @@ fn main() -> ExitCode {
             principal,
             suppress_notification,
             create_home,
+            exclusive: false,
+            ..
         } => begin(&home, &principal, suppress_notification, create_home, json),
-        Action::Cancel => cancel(&home, json),
+        Action::Begin {
+            principal,
+            suppress_notification,
+            create_home,
+            exclusive: true,
+            wait,
+        } => leases::begin_exclusive(
+            &home,
+            &principal,
+            suppress_notification,
+            create_home,
+            wait,
+            json,
+        ),
+        Action::KeepAlive { token } => leases::keep_alive(&home, &token, json),
+        Action::Cancel { token } => leases::cancel(&home, token.as_deref(), json),
+        Action::Run {
+            principal,
+            suppress_notification,
+            create_home,
+            wait,
+            command,
+        } => run::run(
+            &home,
+            &principal,
+            suppress_notification,
+            create_home,
+            wait,
+            &command,
+            json,
+        ),
         Action::Watch {
             every_change,
             fallback_interval,
@@ -75,10 +104,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(failure) if failure.is_broken_pipe() => ExitCode::from(EXIT_OK),
+        Err(failure) if failure.is_broken_pipe() => ExitCode::from(exit::OK),
         Err(failure) => {
             failure.report(json);
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::from(failure.exit)
         }
     }
 }
@@ -88,13 +117,13 @@ fn main() -> ExitCode {
 fn usage_error(error: &clap::Error, json: bool) -> ExitCode {
     let _ = error.print();
     if !error.use_stderr() {
-        return ExitCode::from(EXIT_OK);
+        return ExitCode::from(exit::OK);
     }
     if json {
         let failure = Failure::usage(cli::usage_message(error));
         let _ = writeln!(io::stdout(), "{}", failure.to_json());
     }
-    ExitCode::from(EXIT_ERROR)
+    ExitCode::from(exit::ERROR)
 }
 
 /// `Ok` when `home` exists (or when asking failed otherwise than "not found": the
@@ -122,6 +151,8 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
             errno,
             path: Some(path.clone()),
             marker: Some(marker),
+            holder: None,
+            exit: exit::ERROR,
         });
     }
     let classified = inspection.classified;
@@ -136,9 +167,9 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
     };
     writeln!(io::stdout(), "{line}")?;
     Ok(if classified.verdict.active {
-        EXIT_OK
+        exit::OK
     } else {
-        EXIT_NOT_DRAINING
+        exit::NOT_DRAINING
     })
 }
 
@@ -150,13 +181,7 @@ fn begin(
     json: bool,
 ) -> Result<u8, Failure> {
     let marker = home.join(MARKER_FILE_NAME);
-    if !create_home && let Err(error) = home_exists(home) {
-        let message = format!(
-            "the home folder {home:?} does not exist, so no gateway would see a drain \
-             there: check --home, or pass --create-home to create it"
-        );
-        return Err(Failure::io(step::CHECK_HOME, message, &error, home).with_marker(&marker));
-    }
+    check_home_for_begin(home, create_home)?;
     let payload = drain_control::write(Some(home), principal, suppress)?;
     // Worded from what was written, judged by the core like any marker.
     let at = Timestamp::now();
@@ -169,28 +194,21 @@ fn begin(
         format!("{} (marker {marker:?})", describe(home, &judged))
     };
     writeln!(io::stdout(), "{line}")?;
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
-fn cancel(home: &Path, json: bool) -> Result<u8, Failure> {
-    let marker = home.join(MARKER_FILE_NAME);
-    let removed = drain_control::clear(Some(home))?;
-    if !removed && let Err(error) = home_exists(home) {
+/// A begin needs a home folder that exists, unless `--create-home`: a typo in `--home`
+/// would begin a drain that no gateway sees.
+fn check_home_for_begin(home: &Path, create_home: bool) -> Result<(), Failure> {
+    if !create_home && let Err(error) = home_exists(home) {
         let message = format!(
-            "the home folder {home:?} does not exist, so there is no drain to cancel there: \
-             check --home"
+            "the home folder {home:?} does not exist, so no gateway would see a drain \
+             there: check --home, or pass --create-home to create it"
         );
+        let marker = home.join(MARKER_FILE_NAME);
         return Err(Failure::io(step::CHECK_HOME, message, &error, home).with_marker(&marker));
     }
-    let line = if json {
-        json!({"path": lossy(&marker), "removed": removed}).to_string()
-    } else if removed {
-        format!("cancelled: marker {marker:?} removed")
-    } else {
-        format!("not draining: there was no marker {marker:?}")
-    };
-    writeln!(io::stdout(), "{line}")?;
-    Ok(EXIT_OK)
+    Ok(())
 }
 
 fn watch(
@@ -247,7 +265,7 @@ fn watch(
         writeln!(stdout, "{line}")?;
         stdout.flush()?;
     }
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn print_epoch(json: bool) -> Result<u8, Failure> {
@@ -258,7 +276,7 @@ fn print_epoch(json: bool) -> Result<u8, Failure> {
         epoch.to_owned()
     };
     writeln!(io::stdout(), "{line}")?;
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn print_path(home: &Path, json: bool) -> Result<u8, Failure> {
@@ -272,5 +290,5 @@ fn print_path(home: &Path, json: bool) -> Result<u8, Failure> {
         stdout.write_all(marker.as_os_str().as_bytes())?;
         stdout.write_all(b"\n")?;
     }
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }

@@ -16,7 +16,10 @@ use drain_control::resolve_home;
     version,
     about = "Ask a gateway to drain, cancel it, or see what the drain marker means.",
     after_help = "Exit status of `status`: 0 draining, 1 not draining, 2 error. \
-                  Every other command: 0 done, 2 error."
+                  `begin --exclusive` and `run`: 75 when another drain is active. \
+                  `keep-alive` and `cancel --token`: 1 when the lease is lost. \
+                  `run`: its command's status once the command started. \
+                  Every other case: 0 done, 2 error."
 )]
 pub struct Cli {
     /// The home folder (default: $HERMES_HOME, else ~/.hermes), for every command but
@@ -67,13 +70,65 @@ enum Command {
         /// drain that no gateway sees.
         #[arg(long)]
         create_home: bool,
+        /// Begin only if no drain is active, as a lease: print its token (for
+        /// `keep-alive --token` and `cancel --token`); exit 75 naming the holder if
+        /// another drain is active.
+        #[arg(long)]
+        exclusive: bool,
+        /// With --exclusive: wait for an active drain to end, at most SECONDS (no
+        /// value: as long as it takes).
+        #[arg(long, value_name = "SECONDS", requires = "exclusive", num_args = 0..=1,
+              require_equals = true, default_missing_value = "inf", value_parser = parse_wait)]
+        wait: Option<f64>,
     },
-    /// Cancel a drain: remove the marker.
+    /// Keep a leased drain alive: re-write it only while it carries TOKEN (exit 1 if
+    /// the lease is lost, naming who holds the drain now).
+    KeepAlive {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The lease's token, as `begin --exclusive` printed it.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+    },
+    /// Cancel a drain: remove the marker, and say whose drain it was.
     ///
-    /// No marker is not an error; a home folder that does not exist is.
+    /// No marker is not an error; a home folder that does not exist is. With --token,
+    /// only a drain that carries that lease token is removed (exit 1 otherwise).
     Cancel {
         #[command(flatten)]
         home: HomeArg,
+        /// Remove the drain only if it is this lease's (compare-and-clear).
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
+    /// Drain while a command runs: begin an exclusive drain, keep it alive while CMD
+    /// runs, release it when CMD exits (also on SIGINT, SIGTERM and SIGHUP, which are
+    /// forwarded to CMD), and exit with CMD's status.
+    ///
+    /// If another drain is active, refuse with exit 75 naming the holder, or with
+    /// --wait wait for it to end.
+    Run {
+        #[command(flatten)]
+        home: HomeArg,
+        /// Who asks, for the operator's eyes (not empty).
+        #[arg(long, value_name = "NAME", default_value = "drainctl run",
+              value_parser = parse_principal)]
+        principal: String,
+        /// Ask the gateway to skip its "shutting down" broadcast.
+        #[arg(long)]
+        suppress_notification: bool,
+        /// Create the home folder (and its parents) when it does not exist.
+        #[arg(long)]
+        create_home: bool,
+        /// Wait for an active drain to end, at most SECONDS (no value: as long as it
+        /// takes), instead of refusing.
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
+              default_missing_value = "inf", value_parser = parse_wait)]
+        wait: Option<f64>,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "CMD",
+              value_parser = OsStringValueParser::new())]
+        command: Vec<OsString>,
     },
     /// Print one line per change of the drain state until interrupted.
     Watch {
@@ -106,8 +161,22 @@ pub enum Action {
         principal: String,
         suppress_notification: bool,
         create_home: bool,
+        exclusive: bool,
+        wait: Option<f64>,
     },
-    Cancel,
+    KeepAlive {
+        token: String,
+    },
+    Cancel {
+        token: Option<String>,
+    },
+    Run {
+        principal: String,
+        suppress_notification: bool,
+        create_home: bool,
+        wait: Option<f64>,
+        command: Vec<OsString>,
+    },
     Watch {
         every_change: bool,
         fallback_interval: f64,
@@ -127,15 +196,37 @@ impl Cli {
                 principal,
                 suppress_notification,
                 create_home,
+                exclusive,
+                wait,
             } => (
                 Action::Begin {
                     principal,
                     suppress_notification,
                     create_home,
+                    exclusive,
+                    wait,
                 },
                 home.home,
             ),
-            Command::Cancel { home } => (Action::Cancel, home.home),
+            Command::KeepAlive { home, token } => (Action::KeepAlive { token }, home.home),
+            Command::Cancel { home, token } => (Action::Cancel { token }, home.home),
+            Command::Run {
+                home,
+                principal,
+                suppress_notification,
+                create_home,
+                wait,
+                command,
+            } => (
+                Action::Run {
+                    principal,
+                    suppress_notification,
+                    create_home,
+                    wait,
+                    command,
+                },
+                home.home,
+            ),
             Command::Watch {
                 home,
                 every_change,
@@ -208,6 +299,14 @@ fn parse_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
         _ => Err(format!("{text:?} is not a number of seconds in (0, 86400]")),
+    }
+}
+
+/// `--wait=SECONDS`: a non-negative number of seconds, `inf` for no bound.
+fn parse_wait(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds >= 0.0 && !seconds.is_nan() => Ok(seconds),
+        _ => Err(format!("{text:?} is not a number of seconds (>= 0)")),
     }
 }
 

@@ -1,12 +1,29 @@
 //! A command that failed: one line on stderr, and with `--json` one object on stdout,
-//! `{"error": {"message", "errno", "path", "marker", "step"}}`; exit status 2 either way.
+//! `{"error": {"message", "errno", "path", "marker", "step"}}` (plus `"holder"` when
+//! another's drain is in the way); the exit status says which kind of failure ([`exit`]).
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::words::lossy;
+use drain_control::lease::{Holder, LeaseError};
+
+use crate::words::{self, lossy};
+
+/// drainctl's exit statuses (`run` exits with its command's status once it started).
+pub mod exit {
+    /// The gateway must drain (`status`), or the command did what was asked.
+    pub const OK: u8 = 0;
+    /// `status`: the gateway need not drain. `keep-alive`, `cancel --token`: the lease
+    /// is lost (the marker no longer carries its token), so nothing was written.
+    pub const NOT_DRAINING: u8 = 1;
+    /// Any other error; clap uses it for bad arguments as well.
+    pub const ERROR: u8 = 2;
+    /// Another drain is active (`begin --exclusive`, `run`), or another writer held the
+    /// lock for the whole wait: try again later (sysexits' `EX_TEMPFAIL`).
+    pub const HELD: u8 = 75;
+}
 
 /// The steps of drainctl's own, beside the library's write and clear steps
 /// (`drain_control::Step::as_str`: `"check_payload"`, `"create_temp"`, `"rename"`...).
@@ -21,6 +38,14 @@ pub mod step {
     pub const WATCH: &str = "watch";
     /// Printing the result failed.
     pub const WRITE_OUTPUT: &str = "write_output";
+    /// Another drain is active (`begin --exclusive`, `run`).
+    pub const CHECK_HOLDER: &str = "check_holder";
+    /// The marker no longer carries the lease's token (`keep-alive`, `cancel --token`).
+    pub const CHECK_OWNER: &str = "check_owner";
+    /// Taking the writers' lock beside the marker failed or timed out.
+    pub const LOCK: &str = "lock";
+    /// Starting the command of `run` failed.
+    pub const RUN_COMMAND: &str = "run_command";
 }
 
 #[derive(Debug)]
@@ -36,6 +61,10 @@ pub struct Failure {
     pub path: Option<PathBuf>,
     /// The marker the command was about.
     pub marker: Option<PathBuf>,
+    /// Who holds the drain in the way (see `words::holder`), for `--json`.
+    pub holder: Option<Box<Value>>,
+    /// The exit status ([`exit`]).
+    pub exit: u8,
 }
 
 impl Failure {
@@ -47,6 +76,8 @@ impl Failure {
             errno: error.raw_os_error(),
             path: Some(path.to_path_buf()),
             marker: None,
+            holder: None,
+            exit: exit::ERROR,
         }
     }
 
@@ -58,6 +89,8 @@ impl Failure {
             errno: None,
             path: None,
             marker: None,
+            holder: None,
+            exit: exit::ERROR,
         }
     }
 
@@ -73,13 +106,17 @@ impl Failure {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({"error": {
+        let mut error = json!({
             "message": self.message,
             "errno": self.errno,
             "path": self.path.as_deref().map(lossy),
             "marker": self.marker.as_deref().map(lossy),
             "step": self.step,
-        }})
+        });
+        if let Some(holder) = &self.holder {
+            error["holder"] = (**holder).clone();
+        }
+        json!({ "error": error })
     }
 
     /// Says it: the line on stderr always, the object on stdout with `--json`.
@@ -102,6 +139,42 @@ impl From<drain_control::Error> for Failure {
             errno: error.raw_os_error(),
             path: Some(error.path().to_path_buf()),
             marker: Some(error.marker().to_path_buf()),
+            holder: None,
+            exit: exit::ERROR,
+        }
+    }
+}
+
+/// A lease operation that did not do what was asked: another's drain in the way
+/// (exit [`exit::HELD`]), a lost lease ([`exit::NOT_DRAINING`]), a busy lock
+/// ([`exit::HELD`]), or the errors of a write.
+impl From<LeaseError> for Failure {
+    fn from(error: LeaseError) -> Failure {
+        let message = error.to_string();
+        let failure = |step, exit, holder: Option<&Holder>| Failure {
+            message: message.clone(),
+            step,
+            errno: None,
+            path: None,
+            marker: None,
+            holder: holder.map(|holder| Box::new(words::holder(holder))),
+            exit,
+        };
+        match error {
+            LeaseError::Held(holder) => failure(step::CHECK_HOLDER, exit::HELD, Some(&holder)),
+            LeaseError::Lost(holder) => {
+                let mut lost = failure(step::CHECK_OWNER, exit::NOT_DRAINING, holder.as_ref());
+                lost.holder.get_or_insert_with(|| Box::new(Value::Null));
+                lost
+            }
+            LeaseError::Busy { lock, .. } => Failure {
+                path: Some(lock),
+                ..failure(step::LOCK, exit::HELD, None)
+            },
+            LeaseError::Lock { path, source } => Failure::io(step::LOCK, message, &source, &path),
+            LeaseError::Write(error) => error.into(),
+            LeaseError::InvalidToken(_) => failure(step::PARSE_ARGUMENTS, exit::ERROR, None),
+            _ => failure(step::LOCK, exit::ERROR, None),
         }
     }
 }
@@ -115,6 +188,8 @@ impl From<io::Error> for Failure {
             errno: error.raw_os_error(),
             path: None,
             marker: None,
+            holder: None,
+            exit: exit::ERROR,
         }
     }
 }

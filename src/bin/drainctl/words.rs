@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use drain_control::contract::field;
+use drain_control::lease::Holder;
 use drain_control::{
     Classified, MARKER_FILE_NAME, MAX_AGE_MICROS, Reading, State, Timestamp, epoch,
 };
@@ -61,6 +62,16 @@ pub fn report(home: &Path, judged: &Judged<'_>) -> Value {
         "path": lossy(&home.join(MARKER_FILE_NAME)),
         "unreadable": judged.unreadable,
         "message": describe(home, judged),
+    })
+}
+
+/// Who holds a drain, for `--json`.
+pub fn holder(holder: &Holder) -> Value {
+    json!({
+        "principal": holder.principal,
+        "requested_at": holder.requested_at,
+        "owned": holder.owned,
+        "state": holder.state.as_str(),
     })
 }
 
