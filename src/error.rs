@@ -1,5 +1,5 @@
-//! The error of a write or a clear: which marker, which step failed, on which path, and
-//! the OS error.
+//! The error of a write, a clear or a lease operation: which marker, which step failed,
+//! on which path, and the OS error.
 
 use std::fmt;
 use std::io;
@@ -30,6 +30,9 @@ pub enum Step {
     SyncFolder,
     /// Removing the marker.
     Remove,
+    /// Taking the writers' lock beside the marker, for a lease operation (see
+    /// [`crate::lease`]); the path is the lock file.
+    Lock,
 }
 
 impl Step {
@@ -47,6 +50,7 @@ impl Step {
             Step::Rename => "rename",
             Step::SyncFolder => "sync_folder",
             Step::Remove => "remove",
+            Step::Lock => "lock",
         }
     }
 
@@ -63,6 +67,7 @@ impl Step {
             Step::Rename => "renaming the new marker into place",
             Step::SyncFolder => "flushing the folder",
             Step::Remove => "removing the marker",
+            Step::Lock => "locking the writers' lock file",
         }
     }
 

@@ -17,7 +17,6 @@
 //! ```
 
 use std::fmt;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
@@ -135,16 +134,9 @@ pub enum LeaseError {
         /// How long this operation waited.
         waited: Duration,
     },
-    /// The lock file could not be created, opened or locked.
-    Lock {
-        /// The path the failing call acted on.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// Writing or removing the marker failed (the old marker is intact unless
-    /// [`Error::step`] says otherwise).
-    Write(Error),
+    /// Taking the lock, writing or removing the marker failed: [`Error::step`] says
+    /// which (the old marker is intact unless the step says otherwise).
+    Io(Error),
     /// A token that is not 32 lower-case hex digits, so no lease's.
     InvalidToken(String),
 }
@@ -160,8 +152,7 @@ impl fmt::Display for LeaseError {
                 "busy: another writer held {lock:?} for the whole {:.1} s wait",
                 waited.as_secs_f64()
             ),
-            LeaseError::Lock { path, source } => write!(f, "cannot lock {path:?}: {source}"),
-            LeaseError::Write(error) => error.fmt(f),
+            LeaseError::Io(error) => error.fmt(f),
             LeaseError::InvalidToken(token) => write!(
                 f,
                 "{token:?} is not a lease token ({} lower-case hex digits)",
@@ -174,7 +165,7 @@ impl fmt::Display for LeaseError {
 impl std::error::Error for LeaseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LeaseError::Write(error) => error.source(),
+            LeaseError::Io(error) => error.source(),
             _ => None,
         }
     }
@@ -182,7 +173,7 @@ impl std::error::Error for LeaseError {
 
 impl From<Error> for LeaseError {
     fn from(error: Error) -> Self {
-        LeaseError::Write(error)
+        LeaseError::Io(error)
     }
 }
 
@@ -190,7 +181,7 @@ impl From<LockError> for LeaseError {
     fn from(error: LockError) -> Self {
         match error {
             LockError::Busy { path, waited } => LeaseError::Busy { lock: path, waited },
-            LockError::Io { path, source } => LeaseError::Lock { path, source },
+            LockError::Failed(error) => LeaseError::Io(error),
         }
     }
 }
@@ -261,17 +252,27 @@ pub fn begin_waiting(
         epoch: options.epoch.clone(),
         ..WatchOptions::default()
     };
-    let mut watcher = Watcher::new(home, watch_options).map_err(|source| LeaseError::Lock {
-        path: marker_path(home),
-        source,
-    })?;
-    begin_watching(
-        &mut watcher,
-        principal,
-        suppress_notification,
-        options,
-        wait,
-    )
+    match Watcher::new(home, watch_options) {
+        Ok(mut watcher) => begin_watching(
+            &mut watcher,
+            principal,
+            suppress_notification,
+            options,
+            wait,
+        ),
+        // No descriptors for a watcher: a new attempt every second instead.
+        Err(_) => begin_until(
+            home,
+            principal,
+            suppress_notification,
+            options,
+            wait,
+            |left| {
+                thread::sleep(left.min(Duration::from_secs(1)));
+                true
+            },
+        ),
+    }
 }
 
 /// [`begin_waiting`] with the caller's watcher of the home, so that the caller can end
@@ -284,21 +285,44 @@ pub fn begin_watching(
     options: &LeaseOptions,
     wait: Duration,
 ) -> Result<Lease, LeaseError> {
-    let deadline = Instant::now().checked_add(wait);
     let home = watcher.home().to_path_buf();
+    begin_until(
+        Some(&home),
+        principal,
+        suppress_notification,
+        options,
+        wait,
+        |left| {
+            // A change, or an expiry the watcher schedules; an error (the folder went
+            // away) is one more attempt a second later.
+            if !watcher.is_stopped() && watcher.next_change(Some(left)).is_err() {
+                thread::sleep(left.min(Duration::from_secs(1)));
+            }
+            !watcher.is_stopped()
+        },
+    )
+}
+
+/// Attempts to begin until one succeeds, fails otherwise than [`LeaseError::Held`],
+/// `wait` passes, or `next` (which waits at most the time left for a reason to try
+/// again) says to stop.
+fn begin_until(
+    home: Option<&Path>,
+    principal: &str,
+    suppress_notification: bool,
+    options: &LeaseOptions,
+    wait: Duration,
+    mut next: impl FnMut(Duration) -> bool,
+) -> Result<Lease, LeaseError> {
+    let deadline = Instant::now().checked_add(wait);
     loop {
-        match begin_with(Some(&home), principal, suppress_notification, options) {
+        match begin_with(home, principal, suppress_notification, options) {
             Err(LeaseError::Held(holder)) => {
                 let left = deadline.map_or(Duration::MAX, |deadline| {
                     deadline.saturating_duration_since(Instant::now())
                 });
-                if left.is_zero() || watcher.is_stopped() {
+                if left.is_zero() || !next(left) {
                     return Err(LeaseError::Held(holder));
-                }
-                // A change, or an expiry the watcher schedules; an error (the folder
-                // went away) is one more attempt.
-                if watcher.next_change(Some(left)).is_err() {
-                    thread::sleep(left.min(Duration::from_secs(1)));
                 }
             }
             other => return other,

@@ -22,6 +22,7 @@ const FFI_SOURCE: &str = concat!(
     include_str!("../src/ffi/version.rs"),
     include_str!("../src/ffi/watcher.rs"),
     include_str!("../src/ffi/change.rs"),
+    include_str!("../src/ffi/lease.rs"),
 );
 const CARGO_TOML: &str = include_str!("../Cargo.toml");
 
@@ -39,11 +40,15 @@ fn c_name(status: DrainStatus) -> &'static str {
         DrainStatus::TimedOut => "DRAIN_STATUS_TIMED_OUT",
         DrainStatus::Stopped => "DRAIN_STATUS_STOPPED",
         DrainStatus::InvalidPayload => "DRAIN_STATUS_INVALID_PAYLOAD",
+        DrainStatus::Held => "DRAIN_STATUS_HELD",
+        DrainStatus::Lost => "DRAIN_STATUS_LOST",
+        DrainStatus::Busy => "DRAIN_STATUS_BUSY",
+        DrainStatus::InvalidToken => "DRAIN_STATUS_INVALID_TOKEN",
     }
 }
 
 /// The ABI's status values, fixed forever: (status, its number).
-const STATUSES: [(DrainStatus, u32); 10] = [
+const STATUSES: [(DrainStatus, u32); 14] = [
     (DrainStatus::Ok, 0),
     (DrainStatus::NullArgument, 1),
     (DrainStatus::InvalidUtf8, 2),
@@ -54,6 +59,10 @@ const STATUSES: [(DrainStatus, u32); 10] = [
     (DrainStatus::TimedOut, 7),
     (DrainStatus::Stopped, 8),
     (DrainStatus::InvalidPayload, 9),
+    (DrainStatus::Held, 10),
+    (DrainStatus::Lost, 11),
+    (DrainStatus::Busy, 12),
+    (DrainStatus::InvalidToken, 13),
 ];
 
 /// The C name of every watcher state. Exhaustive, like [`c_name`].
@@ -131,7 +140,7 @@ fn every_status_value_has_a_message_and_others_are_unknown() {
     for (_, value) in STATUSES {
         assert_ne!(message(value), c"unknown status", "status {value}");
     }
-    for value in [10, 100, u32::MAX] {
+    for value in [14, 100, u32::MAX] {
         assert_eq!(message(value), c"unknown status");
     }
 }
@@ -167,11 +176,12 @@ fn step_c_name(step: DrainStep) -> &'static str {
         DrainStep::Rename => "DRAIN_STEP_RENAME",
         DrainStep::SyncFolder => "DRAIN_STEP_SYNC_FOLDER",
         DrainStep::Remove => "DRAIN_STEP_REMOVE",
+        DrainStep::Lock => "DRAIN_STEP_LOCK",
     }
 }
 
 /// The steps of a failed write or clear, fixed forever: (step, its number, its name).
-const STEPS: [(DrainStep, u32, &str); 11] = [
+const STEPS: [(DrainStep, u32, &str); 12] = [
     (DrainStep::None, 0, "none"),
     (DrainStep::CheckPayload, 1, "check_payload"),
     (DrainStep::CreateHome, 2, "create_home"),
@@ -183,6 +193,7 @@ const STEPS: [(DrainStep, u32, &str); 11] = [
     (DrainStep::Rename, 8, "rename"),
     (DrainStep::SyncFolder, 9, "sync_folder"),
     (DrainStep::Remove, 10, "remove"),
+    (DrainStep::Lock, 11, "lock"),
 ];
 
 #[test]

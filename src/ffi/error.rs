@@ -121,6 +121,13 @@ impl DrainError {
         DrainError::without_step(marker.as_os_str().as_bytes(), true, &message)
     }
 
+    /// A lease operation that wrote nothing: the drain is another's, the lease is lost,
+    /// the lock was busy, or the token is not one.
+    pub(super) fn lease(marker: &Path, message: &str) -> Self {
+        let message = format!("drain marker {marker:?}: {message}");
+        DrainError::without_step(marker.as_os_str().as_bytes(), true, &message)
+    }
+
     /// A panic inside the library: what it had done is unknown.
     pub(super) fn panic() -> Self {
         let message = DrainStatus::Panic.message().to_str().unwrap_or("a panic");
@@ -130,7 +137,7 @@ impl DrainError {
 
 /// Copies `text` into `dst`, NUL-terminated, cut to fit (when `utf8` is the same text
 /// as a `str`, at a character boundary); returns the whole length of `text`.
-fn copy_cut(dst: &mut [c_char], text: &[u8], utf8: Option<&str>) -> usize {
+pub(super) fn copy_cut(dst: &mut [c_char], text: &[u8], utf8: Option<&str>) -> usize {
     let mut keep = text.len().min(dst.len().saturating_sub(1));
     if let Some(utf8) = utf8 {
         while !utf8.is_char_boundary(keep) {

@@ -40,6 +40,18 @@ pub enum DrainStatus {
     /// Nothing was written. A `drain_error` (`drain_write_ex`) names the argument and
     /// the limit; its step is `DRAIN_STEP_CHECK_PAYLOAD`.
     InvalidPayload = 9,
+    /// `drain_lease_begin`: another drain is active; `*out_holder`, where given, says
+    /// whose. Nothing was written.
+    Held = 10,
+    /// `drain_lease_keep_alive`: the marker no longer carries the lease's token (another
+    /// writer replaced or removed it, or a restart ended it); `*out_holder`, where
+    /// given, says who holds the drain now. Nothing was written.
+    Lost = 11,
+    /// A lease operation waited its bound for the writers' lock beside the marker,
+    /// which another writer held all along. Nothing was written.
+    Busy = 12,
+    /// `drain_lease_resume`: the token is not 32 lower-case hexadecimal digits.
+    InvalidToken = 13,
 }
 
 impl DrainStatus {
@@ -56,6 +68,10 @@ impl DrainStatus {
             DrainStatus::TimedOut,
             DrainStatus::Stopped,
             DrainStatus::InvalidPayload,
+            DrainStatus::Held,
+            DrainStatus::Lost,
+            DrainStatus::Busy,
+            DrainStatus::InvalidToken,
         ]
         .into_iter()
         .find(|status| *status as u32 == value)
@@ -82,6 +98,17 @@ impl DrainStatus {
                   read back as written (over the 1 MiB a reader reads); drain_error.message \
                   names the argument"
             }
+            DrainStatus::Held => c"another drain is active; drain_holder says whose",
+            DrainStatus::Lost => {
+                c"the lease is lost: the marker no longer carries its token; drain_holder says \
+                  whose the drain is now"
+            }
+            DrainStatus::Busy => {
+                c"another writer held the lock beside the marker for the whole wait"
+            }
+            DrainStatus::InvalidToken => {
+                c"the token is not a lease token (32 lower-case hexadecimal digits)"
+            }
         }
     }
 }
@@ -107,7 +134,7 @@ mod tests {
 
     #[test]
     fn every_status_has_its_own_message_and_its_own_number() {
-        let statuses: Vec<_> = (0..=9)
+        let statuses: Vec<_> = (0..=13)
             .map(|value| DrainStatus::from_u32(value).unwrap())
             .collect();
         for (value, status) in statuses.iter().enumerate() {
@@ -117,7 +144,7 @@ mod tests {
                 .filter(|other| other.message() == status.message());
             assert_eq!(same.count(), 1, "{status:?}");
         }
-        assert_eq!(DrainStatus::from_u32(10), None);
+        assert_eq!(DrainStatus::from_u32(14), None);
         assert_eq!(DrainStatus::from_u32(u32::MAX), None);
     }
 }

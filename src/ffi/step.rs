@@ -11,8 +11,9 @@ use crate::Step;
 ///
 /// The steps of a write, in order: `CHECK_PAYLOAD`, `CREATE_HOME`, `FOLLOW_LINK`,
 /// `CREATE_TEMP`, `KEEP_MODE`, `WRITE_TEMP`, `SYNC_TEMP`, `RENAME`, `SYNC_FOLDER`; of a
-/// clear: `REMOVE`, `SYNC_FOLDER`. A failure at any step but `SYNC_FOLDER` leaves the
-/// old marker (or its absence) untouched (`drain_error.marker_untouched`).
+/// clear: `REMOVE`, `SYNC_FOLDER`; a lease operation takes `LOCK` first. A failure at
+/// any step but `SYNC_FOLDER` leaves the old marker (or its absence) untouched
+/// (`drain_error.marker_untouched`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DrainStep {
@@ -46,6 +47,9 @@ pub enum DrainStep {
     SyncFolder = 9,
     /// Removing the marker ("remove"), in a clear.
     Remove = 10,
+    /// Taking the writers' lock file beside the marker ("lock"), in a lease operation;
+    /// the path is the lock file.
+    Lock = 11,
 }
 
 impl From<Step> for DrainStep {
@@ -61,13 +65,14 @@ impl From<Step> for DrainStep {
             Step::Rename => DrainStep::Rename,
             Step::SyncFolder => DrainStep::SyncFolder,
             Step::Remove => DrainStep::Remove,
+            Step::Lock => DrainStep::Lock,
         }
     }
 }
 
 impl DrainStep {
     /// Every step, in the order of their numbers.
-    const ALL: [DrainStep; 11] = [
+    const ALL: [DrainStep; 12] = [
         DrainStep::None,
         DrainStep::CheckPayload,
         DrainStep::CreateHome,
@@ -79,6 +84,7 @@ impl DrainStep {
         DrainStep::Rename,
         DrainStep::SyncFolder,
         DrainStep::Remove,
+        DrainStep::Lock,
     ];
 
     /// The step with this number, if this version knows it.
@@ -103,13 +109,14 @@ impl DrainStep {
             DrainStep::Rename => c"rename",
             DrainStep::SyncFolder => c"sync_folder",
             DrainStep::Remove => c"remove",
+            DrainStep::Lock => c"lock",
         }
     }
 }
 
 /// The stable name of a `drain_step` value: "check_payload", "create_home",
 /// "follow_link", "create_temp", "keep_mode", "write_temp", "sync_temp", "rename",
-/// "sync_folder", "remove" (the same words in every binding), "none" for
+/// "sync_folder", "remove", "lock" (the same words in every binding), "none" for
 /// `DRAIN_STEP_NONE`, and "unknown step" for a value this version does not know.
 ///
 /// The string is static, NUL-terminated and never NULL; the caller must not free or
@@ -141,6 +148,7 @@ mod tests {
             Step::Rename,
             Step::SyncFolder,
             Step::Remove,
+            Step::Lock,
         ];
         for (index, step) in steps.into_iter().enumerate() {
             let c_step = DrainStep::from(step);
@@ -150,7 +158,7 @@ mod tests {
         }
         assert_eq!(DrainStep::from_u32(0), Some(DrainStep::None));
         assert_eq!(DrainStep::None.name(), c"none");
-        assert_eq!(DrainStep::from_u32(11), None);
+        assert_eq!(DrainStep::from_u32(12), None);
         assert_eq!(DrainStep::ALL.len(), steps.len() + 1);
     }
 }

@@ -1,7 +1,6 @@
 //! The advisory lock cooperating writers hold around a lease's read-compare-write.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -10,6 +9,7 @@ use std::time::{Duration, Instant};
 use rustix::fs::{FlockOperation, flock};
 
 use crate::contract::LOCK_FILE_NAME;
+use crate::error::{Error, Step};
 
 /// An exclusive `flock` on the lock file beside a marker, released when dropped (and
 /// by the kernel when the process dies, so a killed holder never wedges the others).
@@ -28,13 +28,9 @@ pub enum LockError {
         /// How long this one waited.
         waited: Duration,
     },
-    /// The lock file (or its folder) could not be created or opened, or `flock` failed.
-    Io {
-        /// The path the failing call acted on.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
+    /// The folder or the lock file could not be created or opened, or `flock` failed
+    /// ([`Step::CreateHome`] or [`Step::Lock`]).
+    Failed(Error),
 }
 
 impl MarkerLock {
@@ -47,11 +43,9 @@ impl MarkerLock {
             .filter(|folder| !folder.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let path = folder.join(LOCK_FILE_NAME);
-        let io_error = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| LockError::Io { path, source }
-        };
-        fs::create_dir_all(folder).map_err(io_error(folder))?;
+        let failed =
+            |step, at: &Path, source| LockError::Failed(Error::new(step, marker, at, source));
+        fs::create_dir_all(folder).map_err(|e| failed(Step::CreateHome, folder, e))?;
         let file = OpenOptions::new()
             .read(true)
             .create(true)
@@ -67,14 +61,14 @@ impl MarkerLock {
                     .open(&path),
                 _ => Err(error),
             })
-            .map_err(io_error(&path))?;
+            .map_err(|e| failed(Step::Lock, &path, e))?;
         let started = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
             match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(MarkerLock { _file: file }),
                 Err(rustix::io::Errno::WOULDBLOCK) | Err(rustix::io::Errno::INTR) => {}
-                Err(error) => return Err(io_error(&path)(error.into())),
+                Err(error) => return Err(failed(Step::Lock, &path, error.into())),
             }
             let waited = started.elapsed();
             if waited >= wait {

@@ -171,8 +171,7 @@ impl From<LeaseError> for Failure {
                 path: Some(lock),
                 ..failure(step::LOCK, exit::HELD, None)
             },
-            LeaseError::Lock { path, source } => Failure::io(step::LOCK, message, &source, &path),
-            LeaseError::Write(error) => error.into(),
+            LeaseError::Io(error) => error.into(),
             LeaseError::InvalidToken(_) => failure(step::PARSE_ARGUMENTS, exit::ERROR, None),
             _ => failure(step::LOCK, exit::ERROR, None),
         }
