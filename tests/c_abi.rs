@@ -209,7 +209,7 @@ fn step_values_never_change_and_their_names_are_the_core_names() {
     assert!(HEADER.contains("typedef uint32_t drain_step;"));
     assert!(HEADER.contains("typedef struct drain_error {"));
     // SAFETY: as above.
-    let unknown = unsafe { CStr::from_ptr(ffi::drain_step_name(11)) };
+    let unknown = unsafe { CStr::from_ptr(ffi::drain_step_name(12)) };
     assert_eq!(unknown, c"unknown step");
 }
 
