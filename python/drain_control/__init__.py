@@ -143,12 +143,12 @@ def _unpatched(*names: str) -> bool:
 
 
 # What the native reads behind drain_requested, drain_notification_suppressed,
-# read_drain_request and _active_drain_body watch (see Poller in src/python.rs): the
-# module's functions above the read in the original's call tree ("calls"; a patched one
-# hands the read to the Python function named next, which makes the original's calls);
-# what drain_request_path consults (PATH, and HOME when ``home`` is None); what
-# _marker_is_expired consults (JUDGE: a patched one hands the body read, and the epoch,
-# to the Python function named last).
+# read_drain_request and _active_drain_body watch (see Poller in
+# src/python/poller.rs): the module's functions above the read in the original's call
+# tree ("calls"; a patched one hands the read to the Python function named next, which
+# makes the original's calls); what drain_request_path consults (PATH, and HOME when
+# ``home`` is None); what _marker_is_expired consults (JUDGE: a patched one hands the
+# body read, and the epoch, to the Python function named last).
 _PATH = ("drain_request_path", "_DRAIN_REQUEST_FILENAME")
 _HOME = ("get_hermes_home",)
 _JUDGE = (
