@@ -74,14 +74,15 @@ class Change:
     @classmethod
     def _from_native(cls, change: _native.Change) -> Change:
         expires = change.expires_at_micros
+        classification = change.classification
         return cls(
             state=change.state,
-            body=change.read,
-            present=change.present,
-            active=change.active,
-            suppressed=change.suppressed,
-            epoch_stale=change.epoch_stale,
-            expired=change.expired,
+            body=classification.read,
+            present=classification.present,
+            active=classification.active,
+            suppressed=classification.suppressed,
+            epoch_stale=classification.epoch_stale,
+            expired=classification.expired,
             at=_datetime(change.at_micros),
             expires_at=None if expires is None else _datetime(expires),
             initial=change.initial,

@@ -1,12 +1,14 @@
-//! What the core concluded about one marker, as Python objects: its classification and
-//! the warning it deserves.
+//! What the core concluded about one marker, as Python objects: its classification (the
+//! one class that carries a verdict, also inside a watcher's change) and the warning it
+//! deserves.
 
 use pyo3::prelude::*;
 
 use super::convert::{context, py_bool, read_to_py};
 use crate::{Classified, MAX_AGE_MICROS, Verdict, Warning};
 
-/// The read result and verdict of one marker (`classify_marker`'s result).
+/// The read result and verdict of one marker: `classify_marker`'s result, and a
+/// watcher's change's `classification`.
 #[pyclass(frozen, module = "drain_control._native")]
 pub(super) struct Classification {
     /// `None` when absent, `{}` when contentless, else the marker's object.

@@ -10,9 +10,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rustix::fd::{AsRawFd, RawFd};
 
-use super::convert::{io_os_error, py_bool, read_to_py};
-use super::verdict::MarkerWarning;
-use crate::{Timestamp, Verdict, watch};
+use super::convert::{io_os_error, py_bool};
+use super::verdict::{Classification, MarkerWarning};
+use crate::{Timestamp, watch};
 
 /// One change of the drain state, as a [`PyWatcher`] reports it (the Python package
 /// wraps it in its own `Change`, with datetimes).
@@ -21,19 +21,9 @@ pub(super) struct Change {
     /// `"absent"`, `"active"`, `"suppressed"`, `"epoch-stale"` or `"expired"`.
     #[pyo3(get)]
     state: &'static str,
-    /// `None` when absent, `{}` when contentless, else the marker's object.
+    /// The read result and verdict at that moment.
     #[pyo3(get)]
-    read: Py<PyAny>,
-    #[pyo3(get)]
-    present: bool,
-    #[pyo3(get)]
-    active: bool,
-    #[pyo3(get)]
-    suppressed: bool,
-    #[pyo3(get)]
-    epoch_stale: bool,
-    #[pyo3(get)]
-    expired: bool,
+    classification: Py<Classification>,
     /// When the state was judged, in microseconds since the Unix epoch.
     #[pyo3(get)]
     at_micros: i64,
@@ -62,25 +52,13 @@ impl Change {
 
 impl Change {
     fn new(py: Python<'_>, change: watch::Change) -> PyResult<Self> {
-        let Verdict {
-            present,
-            active,
-            suppressed,
-            epoch_stale,
-            expired,
-        } = change.classified.verdict;
         let warning = match change.warning {
             Some(warning) => Some(Py::new(py, MarkerWarning::from(warning))?),
             None => None,
         };
         Ok(Change {
             state: change.state.as_str(),
-            read: read_to_py(py, &change.classified.read)?.unbind(),
-            present,
-            active,
-            suppressed,
-            epoch_stale,
-            expired,
+            classification: Py::new(py, Classification::new(py, &change.classified)?)?,
             at_micros: change.at.unix_micros(),
             expires_at_micros: change.expires_at.map(Timestamp::unix_micros),
             initial: change.initial,
