@@ -34,10 +34,10 @@ ensure_binutils() {
 }
 
 # sources_hash: a digest of everything the shipped library is built from (not the
-# Python extension's src/python.rs), to tell a stale bundled Go library.
+# Python extension's src/python/), to tell a stale bundled Go library.
 sources_hash() {
   {
-    find src -name '*.rs' ! -path src/python.rs | LC_ALL=C sort
+    find src -name '*.rs' ! -path 'src/python/*' | LC_ALL=C sort
     echo build.rs Cargo.toml Cargo.lock include/drain_control.h | tr ' ' '\n'
   } | while read -r file; do
     printf '%s  %s\n' "$(sha256sum <"$file" | cut -c1-64)" "$file"

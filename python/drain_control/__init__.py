@@ -1,3 +1,7 @@
+# This file is long because the original's functions, the names they look up and the
+# glue between them must live in this module's globals, where a host's patch of
+# ``drain_control.<name>`` reaches them; what needs no namespace and can load later is in
+# _micros.py and _watch.py (a module imported here would slow the import and first poll).
 """External drain-control marker contract (dashboard -> gateway).
 
 A drop-in for the original ``gateway/drain_control.py``: the same names, signatures,
@@ -57,7 +61,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from datetime import datetime, timedelta
+    from datetime import datetime
     from pathlib import Path
     from types import ModuleType
     from typing import Any, Callable, Optional, Union
@@ -143,12 +147,12 @@ def _unpatched(*names: str) -> bool:
 
 
 # What the native reads behind drain_requested, drain_notification_suppressed,
-# read_drain_request and _active_drain_body watch (see Poller in src/python.rs): the
-# module's functions above the read in the original's call tree ("calls"; a patched one
-# hands the read to the Python function named next, which makes the original's calls);
-# what drain_request_path consults (PATH, and HOME when ``home`` is None); what
-# _marker_is_expired consults (JUDGE: a patched one hands the body read, and the epoch,
-# to the Python function named last).
+# read_drain_request and _active_drain_body watch (see Poller in
+# src/python/poller.rs): the module's functions above the read in the original's call
+# tree ("calls"; a patched one hands the read to the Python function named next, which
+# makes the original's calls); what drain_request_path consults (PATH, and HOME when
+# ``home`` is None); what _marker_is_expired consults (JUDGE: a patched one hands the
+# body read, and the epoch, to the Python function named last).
 _PATH = ("drain_request_path", "_DRAIN_REQUEST_FILENAME")
 _HOME = ("get_hermes_home",)
 _JUDGE = (
@@ -454,6 +458,8 @@ def _marker_is_expired(body: "dict[str, Any]") -> bool:
     Missing, unparseable and future ``requested_at`` values are never expired.
     """
     global _expiry_logged_for
+    from drain_control._micros import age_micros, unix_datetime
+
     if not _native_loaded:
         _load()
     raw = body.get("requested_at")
@@ -462,7 +468,7 @@ def _marker_is_expired(body: "dict[str, Any]") -> bool:
         # The core reads the timestamp (the contract's subset of fromisoformat), so
         # that this judges as the native reads do.
         micros = _native.timestamp_micros(raw)
-        requested_at = None if micros is None else _unix_datetime(micros)
+        requested_at = None if micros is None else unix_datetime(micros)
     else:
         requested_at = parse_iso(raw)
     if requested_at is None:
@@ -470,7 +476,7 @@ def _marker_is_expired(body: "dict[str, Any]") -> bool:
     age = _global("datetime").now(_global("timezone").utc) - requested_at
     age_seconds = age.total_seconds()
     max_age = _global("DRAIN_REQUEST_MAX_AGE_SECONDS")
-    if not _native.is_expired(_micros_of(age, age_seconds), _max_age_micros(max_age)):
+    if not _native.is_expired(age_micros(age, age_seconds), _max_age_micros(max_age)):
         return False
     if _expiry_logged_for != raw:
         _expiry_logged_for = raw
@@ -558,28 +564,6 @@ def _marker_is_stale(body: "dict[str, Any]") -> bool:
 
 # --- helpers ----------------------------------------------------------------------------
 
-_I64_MIN = -(2**63)
-_I64_MAX = 2**63 - 1
-
-
-def _unix_datetime(micros: int) -> "datetime":
-    """The aware UTC datetime ``micros`` microseconds after the Unix epoch."""
-    from datetime import datetime, timedelta, timezone
-
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
-
-
-def _micros_of(age: "Any", seconds: float) -> int:
-    """An age (``now - requested_at``) in whole microseconds."""
-    from datetime import timedelta
-
-    if isinstance(age, timedelta):
-        micros = age // timedelta(microseconds=1)
-    else:
-        micros = round(seconds * 1e6)
-    return max(_I64_MIN, min(_I64_MAX, micros))
-
-
 # (DRAIN_REQUEST_MAX_AGE_SECONDS, its microseconds) for the last value a host set, so
 # that a judgement does no timedelta work per call.
 _max_age_memo: "Optional[tuple[object, int]]" = None
@@ -587,9 +571,8 @@ _max_age_memo: "Optional[tuple[object, int]]" = None
 
 def _max_age_micros(seconds: object = _ABSENT) -> int:
     """A maximum age in seconds (default: ``DRAIN_REQUEST_MAX_AGE_SECONDS``) in
-    microseconds, for the core, so that its rule "age > max" decides as the original's
-    ``age <= DRAIN_REQUEST_MAX_AGE_SECONDS`` does: NaN expires every marker, infinity
-    none; a value ``<=`` cannot compare with a float raises ``TypeError``."""
+    microseconds for the core (see ``_micros.max_age_micros``), kept for the last value
+    object converted."""
     global _max_age_memo
     if not _native_loaded:
         _load()
@@ -600,27 +583,9 @@ def _max_age_micros(seconds: object = _ABSENT) -> int:
     memo = _max_age_memo
     if memo is not None and memo[0] is seconds:
         return memo[1]
-    value = None
-    if not isinstance(seconds, (str, bytes, bytearray)):
-        try:
-            value = float(seconds)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
-    if value is None:
-        raise TypeError(
-            "'<=' not supported between instances of 'float' and "
-            f"{type(seconds).__name__!r}"
-        )
-    if value != value:  # NaN: ``age <= nan`` is false, so every marker is expired
-        micros = _I64_MIN
-    else:
-        from datetime import timedelta
+    from drain_control._micros import max_age_micros
 
-        try:
-            micros = timedelta(seconds=value) // timedelta(microseconds=1)
-        except OverflowError:
-            micros = _I64_MAX if value > 0 else _I64_MIN
-        micros = max(_I64_MIN, min(_I64_MAX, micros))
+    micros = max_age_micros(seconds)
     _max_age_memo = (seconds, micros)
     return micros
 
@@ -665,14 +630,6 @@ def _log_warning(warning: "Optional[_native.MarkerWarning]") -> None:
     _logger().warning("%s", warning.message)
 
 
-def _unix_micros(now: "datetime") -> int:
-    from datetime import datetime, timedelta, timezone
-
-    if now.tzinfo is None or now.utcoffset() is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return (now - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
-
-
 def classify_marker(
     raw: bytes, *, current_epoch: str, now: "datetime"
 ) -> "Classification":
@@ -682,10 +639,12 @@ def classify_marker(
     The result has ``read`` (``{}`` if contentless, else the object), ``present``,
     ``active``, ``suppressed``, ``epoch_stale`` and ``expired``.
     """
+    from drain_control._micros import unix_micros
+
     if not _native_loaded:
         _load()
     return _native.classify(
-        bytes(raw), current_epoch, _unix_micros(now), _max_age_micros()
+        bytes(raw), current_epoch, unix_micros(now), _max_age_micros()
     )
 
 
@@ -738,7 +697,7 @@ def watch(
 
 
 # The names bound on first read, by __getattr__ (PEP 562). The watcher's types come
-# from their own module, which imports asyncio's friends: most of the import cost.
+# from their own module, imported only then: it imports dataclasses, threading, typing.
 _WATCH_NAMES = frozenset({"Change", "DrainWatcher", "State"})
 # What the module loaded from the native extension, bound by _load().
 _NATIVE_NAMES = frozenset(
@@ -750,9 +709,8 @@ _NATIVE_NAMES = frozenset(
         "_native",
     }
 )
-# The standard library's names the original's namespace holds (and a few this module
-# offered since): a host may read or patch them (monkeypatch.setattr needs the
-# attribute to exist).
+# The standard library's names the original's namespace holds, and a few more: a host
+# may read or patch them (monkeypatch.setattr needs the attribute to exist).
 _STDLIB_NAMES = {
     "Path": ("pathlib", "Path"),
     "json": ("json", ""),
@@ -808,9 +766,9 @@ def _lazy_attribute(name: str) -> "Any":
 
 
 def __getattr__(name: str) -> "Any":
-    """The names this module binds on first use: importing it loads neither the native
-    extension nor json, logging, pathlib, datetime, typing or asyncio (the watcher's
-    types), which were most of its import time."""
+    """The names this module binds on first use, so that importing it loads neither
+    the native extension nor json, logging, pathlib, datetime, typing or asyncio (the
+    watcher's types)."""
     return _lazy_attribute(name)
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Type
 
 from drain_control import _native
+from drain_control._micros import unix_datetime
 
 if TYPE_CHECKING:
     import asyncio
@@ -26,14 +27,9 @@ __all__ = ["Change", "DrainWatcher", "State"]
 #: The drain state in one word, the same in every binding and in ``drainctl --json``.
 State = Literal["absent", "active", "suppressed", "epoch-stale", "expired"]
 
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Only Linux's descriptor carries the watcher's timers (fallback and expiry); elsewhere
 # it becomes readable on a stop alone, and an async wait also wakes on a timer.
 _FD_HAS_TIMERS = sys.platform.startswith("linux")
-
-
-def _datetime(micros: int) -> datetime:
-    return _UNIX_EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True)
@@ -74,16 +70,17 @@ class Change:
     @classmethod
     def _from_native(cls, change: _native.Change) -> Change:
         expires = change.expires_at_micros
+        classification = change.classification
         return cls(
             state=change.state,
-            body=change.read,
-            present=change.present,
-            active=change.active,
-            suppressed=change.suppressed,
-            epoch_stale=change.epoch_stale,
-            expired=change.expired,
-            at=_datetime(change.at_micros),
-            expires_at=None if expires is None else _datetime(expires),
+            body=classification.read,
+            present=classification.present,
+            active=classification.active,
+            suppressed=classification.suppressed,
+            epoch_stale=classification.epoch_stale,
+            expired=classification.expired,
+            at=unix_datetime(change.at_micros),
+            expires_at=None if expires is None else unix_datetime(expires),
             initial=change.initial,
         )
 
