@@ -10,17 +10,17 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::Value;
 
-use crate::{Body, Context, Error, Read, Timestamp, json, marker};
+use crate::{Body, Context, Error, Reading, Timestamp, json};
 
 /// A read result as the original's `read_drain_request` returns it: `None`, `{}` or the
 /// object. An integer with more digits than Python converts from text
 /// (`sys.get_int_max_str_digits()`, 4300 by default) makes `json.loads` raise
 /// `ValueError`, which the original read as `{}`: so does this.
-pub(super) fn read_to_py<'py>(py: Python<'py>, read: &Read) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn read_to_py<'py>(py: Python<'py>, read: &Reading) -> PyResult<Bound<'py, PyAny>> {
     match read {
-        Read::Absent => Ok(py.None().into_bound(py)),
-        Read::Contentless => Ok(PyDict::new(py).into_any()),
-        Read::Body(body) => match body_to_py(py, body) {
+        Reading::Absent => Ok(py.None().into_bound(py)),
+        Reading::Contentless => Ok(PyDict::new(py).into_any()),
+        Reading::Body(body) => match body_to_py(py, body) {
             Ok(dict) => Ok(dict.into_any()),
             Err(error) if error.is_instance_of::<PyValueError>(py) => {
                 Ok(PyDict::new(py).into_any())
@@ -72,9 +72,9 @@ fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny
 
 /// A Python value as a JSON value, when it is one exactly (`None`, `bool`, `int`,
 /// finite `float`, `str` without lone surrogates, and lists and dicts of these with
-/// `str` keys, at most [`marker::MAX_NESTING`] deep); `None` otherwise.
+/// `str` keys, at most [`crate::MAX_NESTING`] deep); `None` otherwise.
 pub(super) fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
-    if depth > marker::MAX_NESTING {
+    if depth > crate::MAX_NESTING {
         return None;
     }
     if value.is_none() {

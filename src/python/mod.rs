@@ -25,7 +25,7 @@ mod write;
 
 use pyo3::prelude::*;
 
-use crate::marker::MAX_MARKER_BYTES;
+use crate::contract::MAX_MARKER_BYTES;
 use crate::{MARKER_FILE_NAME, MAX_AGE_MICROS, MAX_AGE_SECONDS, fsio};
 
 #[pymodule]

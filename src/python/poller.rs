@@ -16,7 +16,7 @@ use pyo3::{PyTraverseError, intern};
 use super::convert::{context, read_to_py};
 use super::names::{CachedName, Watched, watched};
 use super::verdict::MarkerWarning;
-use crate::fsio::RawMarker;
+use crate::inspect::Snapshot;
 use crate::{MAX_AGE_MICROS, Warning, fsio};
 
 /// One of the four reads of a drop-in module, `poller[home]`: `drain_requested`,
@@ -143,17 +143,17 @@ impl Poller {
             return self.hand_over(py, &self.fallback, (home,));
         }
         let path = self.marker_path(py, home)?;
-        let raw = py.detach(|| fsio::read_marker(&path));
+        let snapshot = Snapshot::new(&path, py.detach(|| fsio::read_marker(&path)));
         // Nothing in the context is consulted for an absent or unreadable marker, nor
         // for read_drain_request's read result.
         let unjudged = context("", Some(0), MAX_AGE_MICROS);
         if let ReadKind::Read = self.read {
-            let inspection = crate::inspect_read(&path, raw, &unjudged);
+            let inspection = snapshot.judge(&unjudged);
             self.log_warning(py, inspection.warning)?;
-            return read_to_py(py, &inspection.classified.read);
+            return read_to_py(py, &inspection.classified.reading);
         }
-        if let RawMarker::Absent | RawMarker::Unreadable(_) = raw {
-            let (_, warning) = crate::inspect_verdict_read(&path, raw, &unjudged);
+        if !snapshot.is_present() {
+            let (_, warning) = snapshot.verdict(&unjudged);
             self.log_warning(py, warning)?;
             return Ok(self.nothing(py));
         }
@@ -168,13 +168,13 @@ impl Poller {
         let Some(epoch_text) = epoch_text else {
             // A host replaced something the judging consults, or its epoch is no str:
             // the module's Python function judges, as the original's code would.
-            let read = crate::inspect_read(&path, raw, &unjudged).classified.read;
+            let read = snapshot.judge(&unjudged).classified.reading;
             return self.hand_over(py, &self.tail, (read_to_py(py, &read)?, epoch));
         };
         let context = context(&epoch_text, None, MAX_AGE_MICROS);
         if let ReadKind::Active | ReadKind::Suppressed = self.read {
             // The verdict alone: no body is built.
-            let (verdict, warning) = crate::inspect_verdict_read(&path, raw, &context);
+            let (verdict, warning) = snapshot.verdict(&context);
             self.log_warning(py, warning)?;
             let answer = match self.read {
                 ReadKind::Active => verdict.active,
@@ -182,13 +182,13 @@ impl Poller {
             };
             return Ok(PyBool::new(py, answer).to_owned().into_any());
         }
-        let inspection = crate::inspect_read(&path, raw, &context);
+        let inspection = snapshot.judge(&context);
         self.log_warning(py, inspection.warning)?;
         let classified = inspection.classified;
         if !classified.verdict.active {
             return Ok(py.None().into_bound(py));
         }
-        read_to_py(py, &classified.read)
+        read_to_py(py, &classified.reading)
     }
 
     /// The module's namespace holds this poller: a cycle the garbage collector must see

@@ -6,7 +6,7 @@ use pyo3::types::PyString;
 use serde_json::Value;
 
 use super::convert::py_to_json;
-use crate::{Body, Context, Read, Timestamp, marker};
+use crate::{Body, Context, Reading, Timestamp};
 
 /// The core's epoch rule for the Python functions that follow the original's
 /// expression `current and marker_epoch and marker_epoch != current` with the values a
@@ -31,7 +31,7 @@ pub(super) fn epoch_is_stale(
         let mut body = Body::new();
         body.insert("epoch".to_owned(), value);
         let context = Context::new(&current_text, Timestamp::from_unix_micros(0));
-        return Ok(marker::judge(Read::Body(body), &context)
+        return Ok(crate::judge(Reading::Body(body), &context)
             .verdict
             .epoch_stale);
     }
@@ -53,7 +53,7 @@ pub(super) fn is_expired(age_micros: i64, max_age_micros: i64) -> bool {
     );
     let now = Timestamp::from_unix_micros(age_micros);
     let context = Context::new("", now).with_max_age_micros(max_age_micros);
-    marker::judge(Read::Body(body), &context).verdict.expired
+    crate::judge(Reading::Body(body), &context).verdict.expired
 }
 
 /// The core's reading of a `requested_at` value: microseconds since the Unix epoch if it

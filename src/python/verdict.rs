@@ -57,7 +57,7 @@ impl Classification {
             expired,
         } = classified.verdict;
         Ok(Classification {
-            read: read_to_py(py, &classified.read)?.unbind(),
+            read: read_to_py(py, &classified.reading)?.unbind(),
             present,
             active,
             suppressed,

@@ -10,8 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
 
 use super::convert::{body_to_py, write_error};
-use crate::marker::MAX_MARKER_BYTES;
-use crate::{Payload, Read, Timestamp, fsio};
+use crate::contract::MAX_MARKER_BYTES;
+use crate::{Payload, Reading, Timestamp, fsio};
 
 /// A text argument of a write, refused (`ValueError`, naming it) when it holds a lone
 /// surrogate, which no UTF-8 marker can hold: such as `os.fsdecode` makes of bytes that
@@ -83,8 +83,8 @@ pub(super) fn check_payload(py: Python<'_>, payload: &Bound<'_, PyDict>) -> PyRe
             text.len()
         )));
     }
-    let read_back = match Read::from_bytes(text.as_bytes()) {
-        Read::Body(body) => Some(body_to_py(py, &body)?),
+    let read_back = match Reading::from_bytes(text.as_bytes()) {
+        Reading::Body(body) => Some(body_to_py(py, &body)?),
         _ => None,
     };
     match read_back {
@@ -136,6 +136,7 @@ fn typed_payload(payload: &Bound<'_, PyDict>) -> PyResult<Option<Payload>> {
         principal,
         epoch,
         suppress_notification,
+        owner_token: None,
     }))
 }
 
