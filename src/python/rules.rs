@@ -29,7 +29,7 @@ pub(super) fn epoch_is_stale(
         .and_then(|text| text.to_cow().ok());
     if let (Some(current_text), Some(value)) = (current_text, py_to_json(marker_epoch, 0)) {
         let mut body = Body::new();
-        body.insert("epoch".to_owned(), value);
+        body.insert(crate::contract::field::EPOCH.to_owned(), value);
         let context = Context::new(&current_text, Timestamp::from_unix_micros(0));
         return Ok(crate::judge(Reading::Body(body), &context)
             .verdict
@@ -48,7 +48,7 @@ pub(super) fn is_expired(age_micros: i64, max_age_micros: i64) -> bool {
     let requested = Timestamp::from_unix_micros(0);
     let mut body = Body::new();
     body.insert(
-        "requested_at".to_owned(),
+        crate::contract::field::REQUESTED_AT.to_owned(),
         Value::String(requested.to_isoformat()),
     );
     let now = Timestamp::from_unix_micros(age_micros);
