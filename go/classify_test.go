@@ -2,8 +2,6 @@ package draincontrol_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,9 +45,7 @@ func TestMarkersFromDiskAreJudgedAgainstThisInstantiation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if err := os.WriteFile(filepath.Join(home, markerName), []byte(c.body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			putMarker(t, home, c.body)
 			v, err := draincontrol.Inspect(home)
 			if err != nil || !c.check(v) {
 				t.Fatalf("Inspect = %+v, %v", v, err)

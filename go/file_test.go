@@ -44,6 +44,14 @@ func readMarkerFile(t *testing.T, home string) []byte {
 	return data
 }
 
+// putMarker writes content as the marker file of home, as any writer might.
+func putMarker(t *testing.T, home, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(home, markerName), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustWrite(t *testing.T, home, principal string, suppress bool) {
 	t.Helper()
 	if err := draincontrol.Write(home, principal, suppress); err != nil {
@@ -176,9 +184,7 @@ func TestContentlessMarkerReadsAsEmptyMapAndAbsentAsNil(t *testing.T) {
 		t.Fatalf("no marker: Read = %#v, %v; want nil map", body, err)
 	}
 	for _, content := range []string{"", "{torn", "[1, 2]", "\xff\xfe", "null"} {
-		if err := os.WriteFile(filepath.Join(home, markerName), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		putMarker(t, home, content)
 		body, err := draincontrol.Read(home)
 		if err != nil || body == nil || len(body) != 0 {
 			t.Errorf("marker %q: Read = %#v, %v; want an empty, non-nil map", content, body, err)
@@ -192,9 +198,7 @@ func TestContentlessMarkerReadsAsEmptyMapAndAbsentAsNil(t *testing.T) {
 func TestBigIntegersInAMarkerStayExact(t *testing.T) {
 	home := t.TempDir()
 	content := `{"max": 18446744073709551615, "min": -9223372036854775808, "nested": [{"x": 9007199254740993}]}`
-	if err := os.WriteFile(filepath.Join(home, markerName), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	putMarker(t, home, content)
 	body, err := draincontrol.Read(home)
 	if err != nil {
 		t.Fatal(err)
