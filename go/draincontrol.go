@@ -121,7 +121,7 @@ func Inspect(home string) (Verdict, error) {
 	}
 	defer C.free(unsafe.Pointer(h))
 	var out C.drain_verdict
-	if st := C.drain_inspect(h, &out); st != 0 {
+	if st := C.drain_inspect(h, &out); st != C.DRAIN_STATUS_OK {
 		return Verdict{}, statusError("inspect", st)
 	}
 	return goVerdict(&out), nil
@@ -228,7 +228,7 @@ func Classify(marker []byte, currentEpoch string, now time.Time) (Verdict, error
 	defer C.free(unsafe.Pointer(e))
 	ptr, n := cBytes(marker)
 	var out C.drain_verdict
-	if st := C.drain_classify(ptr, n, e, C.int64_t(now.UnixMicro()), &out); st != 0 {
+	if st := C.drain_classify(ptr, n, e, C.int64_t(now.UnixMicro()), &out); st != C.DRAIN_STATUS_OK {
 		return Verdict{}, statusError("classify", st)
 	}
 	return goVerdict(&out), nil

@@ -122,9 +122,7 @@ func TestReadCarriesTheValuesTheOriginalPythonModuleReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		cases++
-		if err := os.WriteFile(filepath.Join(home, markerName), marker, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		putMarker(t, home, string(marker))
 		fromFile, err := draincontrol.Read(home)
 		if err != nil {
 			t.Fatalf("%s: Read: %v", c.Name, err)

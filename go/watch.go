@@ -21,20 +21,20 @@ import (
 // about the marker.
 type State uint32
 
-// The drain states. Values are never reused.
+// The drain states, taken from the C header. Values are never reused.
 const (
 	// StateAbsent: no marker (or an unreadable one, which reads as absent). Serve.
-	StateAbsent State = 0
+	StateAbsent State = C.DRAIN_STATE_ABSENT
 	// StateActive: an active marker. Drain.
-	StateActive State = 1
+	StateActive State = C.DRAIN_STATE_ACTIVE
 	// StateSuppressed: an active marker that asks to skip the "shutting down"
 	// notice. Drain quietly.
-	StateSuppressed State = 2
+	StateSuppressed State = C.DRAIN_STATE_SUPPRESSED
 	// StateEpochStale: a marker written by another instantiation of this machine.
 	// Ignored: serve.
-	StateEpochStale State = 3
+	StateEpochStale State = C.DRAIN_STATE_EPOCH_STALE
 	// StateExpired: a marker older than [MaxAge]. Ignored: serve.
-	StateExpired State = 4
+	StateExpired State = C.DRAIN_STATE_EXPIRED
 )
 
 // String returns the state's stable name, the same in every binding and in

@@ -141,9 +141,7 @@ func TestWatcherReportsBeginAndCancel(t *testing.T) {
 	if c := expectState(t, w, draincontrol.StateSuppressed); !c.Verdict.Suppressed || !c.State.Draining() {
 		t.Fatalf("suppressed: %+v", c)
 	}
-	if err := os.WriteFile(filepath.Join(home, markerName), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	putMarker(t, home, "")
 	contentless := expectState(t, w, draincontrol.StateActive)
 	if contentless.Body == nil || len(contentless.Body) != 0 || !contentless.ExpiresAt.IsZero() {
 		t.Fatalf("contentless marker: %+v; want an empty body that never expires", contentless)

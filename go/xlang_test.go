@@ -212,9 +212,7 @@ func TestAMarkerOnDiskReadsTheSameInEveryBinding(t *testing.T) {
 	}
 	for i, content := range contents {
 		home := t.TempDir()
-		if err := os.WriteFile(filepath.Join(home, markerName), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		putMarker(t, home, content)
 		want, err := draincontrol.ClassifyRead([]byte(content))
 		if err != nil {
 			t.Fatal(err)
