@@ -22,6 +22,7 @@ const FFI_SOURCE: &str = concat!(
     include_str!("../src/ffi/version.rs"),
     include_str!("../src/ffi/watcher.rs"),
     include_str!("../src/ffi/change.rs"),
+    include_str!("../src/ffi/holder.rs"),
     include_str!("../src/ffi/lease.rs"),
 );
 const CARGO_TOML: &str = include_str!("../Cargo.toml");

@@ -108,17 +108,19 @@ mod version;
 mod watcher;
 // `drain_change` and `drain_state`: what a watcher reports.
 mod change;
-// `drain_lease` and `drain_holder`: drains that belong to someone (CONTRACT.md).
+// `drain_holder`: who holds a drain.
+mod holder;
+// `drain_lease`: drains that belong to someone (CONTRACT.md).
 mod lease;
 
 pub use change::{DrainChange, DrainState, drain_state_name};
 pub use error::{DRAIN_ERROR_MESSAGE_CAPACITY, DRAIN_ERROR_PATH_CAPACITY, DrainError};
+pub use holder::{DRAIN_HOLDER_TEXT_CAPACITY, DrainHolder};
 #[cfg(feature = "test-hooks")]
 pub use lease::drain_lease_begin_with_max_age_for_tests;
 pub use lease::{
-    DRAIN_HOLDER_TEXT_CAPACITY, DrainHolder, DrainLease, drain_lease_begin, drain_lease_free,
-    drain_lease_hold, drain_lease_keep_alive, drain_lease_lost, drain_lease_release,
-    drain_lease_resume, drain_lease_token,
+    DrainLease, drain_lease_begin, drain_lease_free, drain_lease_hold, drain_lease_keep_alive,
+    drain_lease_lost, drain_lease_release, drain_lease_resume, drain_lease_token,
 };
 pub use marker::{
     DRAIN_MAX_AGE_MICROS, DRAIN_MAX_AGE_SECONDS, DrainVerdict, drain_clear, drain_clear_ex,

@@ -16,18 +16,15 @@
 //! # Ok::<(), lease::LeaseError>(())
 //! ```
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::classify::{Classified, Context, State};
+use crate::classify::{Classified, Context};
 use crate::contract::{LOCK_WAIT, MAX_AGE_MICROS, OWNER_TOKEN_BITS, field};
-use crate::error::Error;
-use crate::fsio::{self, LockError, MarkerLock};
+use crate::fsio::{self, MarkerLock};
 use crate::home::marker_path;
 use crate::inspect::Snapshot;
 use crate::json::is_truthy;
@@ -35,6 +32,12 @@ use crate::marker::Payload;
 use crate::timestamp::Timestamp;
 use crate::watch::{WatchOptions, Watcher};
 use crate::{drain, epoch};
+
+mod error;
+mod hold;
+
+pub use error::{Holder, LeaseError};
+pub use hold::HeldLease;
 
 /// How lease operations judge and wait. Start from [`LeaseOptions::default`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,124 +68,6 @@ impl LeaseOptions {
     fn context(&self) -> (String, Timestamp) {
         let epoch = self.epoch.as_deref().unwrap_or_else(|| epoch::current());
         (epoch.to_owned(), Timestamp::now())
-    }
-}
-
-/// Who holds a drain, as a refused begin or a lost lease reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Holder {
-    /// The marker's `principal`, verbatim (`None`: it has none, or is contentless).
-    pub principal: Option<Value>,
-    /// The marker's `requested_at`, if it is a string.
-    pub requested_at: Option<String>,
-    /// Whether the drain is leased (its marker carries an `owner_token`).
-    pub owned: bool,
-    /// The drain state of the marker.
-    pub state: State,
-}
-
-impl Holder {
-    /// Who holds the drain `classified` judged.
-    pub fn of(classified: &Classified) -> Holder {
-        let body = classified.reading.body();
-        let get = |name| body.and_then(|body| body.get(name));
-        Holder {
-            principal: get(field::PRINCIPAL).cloned(),
-            requested_at: get(field::REQUESTED_AT)
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            owned: classified.owner_token().is_some(),
-            state: classified.state(),
-        }
-    }
-}
-
-impl fmt::Display for Holder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.principal {
-            Some(Value::String(principal)) => write!(f, "{:?}", principal)?,
-            Some(other) => write!(f, "{other}")?,
-            None if self.state != State::Absent && self.requested_at.is_none() => {
-                write!(f, "an unknown writer")?
-            }
-            None => write!(f, "no principal")?,
-        }
-        if let Some(at) = &self.requested_at {
-            write!(f, " since {at}")?;
-        }
-        let kind = if self.owned { "leased" } else { "not leased" };
-        match self.state {
-            State::Active | State::Suppressed => write!(f, " ({kind})"),
-            other => write!(f, " ({kind}, {other})"),
-        }
-    }
-}
-
-/// Why a lease operation did not do what was asked.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LeaseError {
-    /// A begin found another drain active.
-    Held(Holder),
-    /// The marker no longer carries the lease's token: another writer replaced it
-    /// (`Some`: who holds it now) or removed it (`None`), or a restart ended it.
-    Lost(Option<Holder>),
-    /// Another writer held the lock for the whole wait.
-    Busy {
-        /// The lock file.
-        lock: PathBuf,
-        /// How long this operation waited.
-        waited: Duration,
-    },
-    /// Taking the lock, writing or removing the marker failed: [`Error::step`] says
-    /// which (the old marker is intact unless the step says otherwise).
-    Io(Error),
-    /// A token that is not 32 lower-case hex digits, so no lease's.
-    InvalidToken(String),
-}
-
-impl fmt::Display for LeaseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LeaseError::Held(holder) => write!(f, "a drain is already active: {holder}"),
-            LeaseError::Lost(Some(holder)) => write!(f, "lease lost: the drain is now {holder}"),
-            LeaseError::Lost(None) => write!(f, "lease lost: the marker was removed"),
-            LeaseError::Busy { lock, waited } => write!(
-                f,
-                "busy: another writer held {lock:?} for the whole {:.1} s wait",
-                waited.as_secs_f64()
-            ),
-            LeaseError::Io(error) => error.fmt(f),
-            LeaseError::InvalidToken(token) => write!(
-                f,
-                "{token:?} is not a lease token ({} lower-case hex digits)",
-                OWNER_TOKEN_BITS / 4
-            ),
-        }
-    }
-}
-
-impl std::error::Error for LeaseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LeaseError::Io(error) => error.source(),
-            _ => None,
-        }
-    }
-}
-
-impl From<Error> for LeaseError {
-    fn from(error: Error) -> Self {
-        LeaseError::Io(error)
-    }
-}
-
-impl From<LockError> for LeaseError {
-    fn from(error: LockError) -> Self {
-        match error {
-            LockError::Busy { path, waited } => LeaseError::Busy { lock: path, waited },
-            LockError::Failed(error) => LeaseError::Io(error),
-        }
     }
 }
 
@@ -414,125 +299,4 @@ fn new_token() -> String {
     let mut bytes = [0u8; OWNER_TOKEN_BITS / 8];
     getrandom::fill(&mut bytes).expect("the OS random source");
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// A lease kept alive by a background thread, released when dropped (also while
-/// unwinding). The Rust form of Python's `with drain(...)` and Go's `Hold`.
-#[derive(Debug)]
-pub struct HeldLease {
-    lease: Lease,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-}
-
-#[derive(Debug, Default)]
-struct Shared {
-    stopped: Mutex<bool>,
-    wake: Condvar,
-    /// `Some` once a keep-alive found the lease lost (with who holds the drain now).
-    lost: Mutex<Option<Option<Holder>>>,
-}
-
-/// After a failed keep-alive that may pass (a busy lock, an I/O error), the next try
-/// comes this soon rather than a whole period later.
-const RETRY: Duration = Duration::from_secs(1);
-
-impl HeldLease {
-    fn new(lease: Lease, every: Option<Duration>) -> HeldLease {
-        let quarter = u64::try_from(lease.options.max_age_micros / 4).unwrap_or(0);
-        let every = every
-            .unwrap_or(Duration::from_micros(quarter))
-            .max(Duration::from_millis(1));
-        let shared = Arc::new(Shared::default());
-        let thread = {
-            let (lease, shared) = (lease.clone(), Arc::clone(&shared));
-            thread::Builder::new()
-                .name("drain-lease".into())
-                .spawn(move || keep_alive_until_stopped(&lease, &shared, every))
-                .ok()
-        };
-        HeldLease {
-            lease,
-            shared,
-            thread,
-        }
-    }
-
-    /// The lease held.
-    pub fn lease(&self) -> &Lease {
-        &self.lease
-    }
-
-    /// `Some` once the lease was found lost: `Some(None)` when the marker was removed,
-    /// `Some(Some(holder))` when another drain replaced it. The guard then stops
-    /// keeping it alive, and its release removes nothing.
-    pub fn lost(&self) -> Option<Option<Holder>> {
-        self.shared
-            .lost
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Stops keeping the drain alive and releases it; says whether the marker was
-    /// removed (false: the lease was lost to another writer).
-    pub fn release(mut self) -> Result<bool, LeaseError> {
-        self.stop();
-        self.lease.release()
-    }
-
-    fn stop(&mut self) {
-        *self
-            .shared
-            .stopped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = true;
-        self.shared.wake.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for HeldLease {
-    fn drop(&mut self) {
-        if self.thread.is_none() {
-            return; // released already
-        }
-        self.stop();
-        if let Err(error) = self.lease.release() {
-            log::warn!("drain lease {} not released: {error}", self.lease.token);
-        }
-    }
-}
-
-fn keep_alive_until_stopped(lease: &Lease, shared: &Shared, every: Duration) {
-    let mut wait = every;
-    loop {
-        {
-            let stopped = shared.stopped.lock().unwrap_or_else(|e| e.into_inner());
-            let (stopped, _) = shared
-                .wake
-                .wait_timeout_while(stopped, wait, |stopped| !*stopped)
-                .unwrap_or_else(|e| e.into_inner());
-            if *stopped {
-                return;
-            }
-        }
-        wait = match lease.keep_alive() {
-            Ok(_) => every,
-            Err(LeaseError::Lost(holder)) => {
-                log::warn!("drain lease {} lost; no longer kept alive", lease.token);
-                *shared.lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(holder);
-                return;
-            }
-            Err(error) => {
-                log::warn!(
-                    "drain lease {}: keep-alive failed, retrying: {error}",
-                    lease.token
-                );
-                every.min(RETRY)
-            }
-        };
-    }
 }
