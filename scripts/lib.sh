@@ -17,6 +17,23 @@ ensure_rust() {
   fi
 }
 
+# dev_build [ARGS...]: the development build every suite and the demo share, in
+# target/release: the library (with the test-only entry points of the cargo feature
+# test-hooks, which the C and Go tests call and nothing else sees) and drainctl, in one
+# feature set so that it is built once. Optimised, but without the shipped build's fat
+# LTO and single codegen unit (Cargo.toml), which take minutes on two cores and change
+# only speed: what ships is built apart (scripts/dist.sh, the wheel), and the benchmarks
+# build their own (scripts/bench).
+dev_build() {
+  (export_test_profile && cargo build --release --locked --lib --bin drainctl --features test-hooks "$@")
+}
+
+# The release profile without fat LTO and with parallel codegen, for builds that only
+# tests use (see dev_build).
+export_test_profile() {
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+}
+
 # The Go toolchain on PATH (also where the official tarball puts it), else an error.
 ensure_go() {
   command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
