@@ -39,6 +39,7 @@ mod error;
 pub mod ffi;
 mod fields;
 pub mod fsio;
+pub mod gateway;
 pub mod home;
 pub mod inspect;
 mod json;

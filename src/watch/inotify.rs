@@ -20,7 +20,6 @@ use rustix::time::{
 };
 
 use super::timespec;
-use crate::contract::MARKER_FILE_NAME;
 
 const INOTIFY: u64 = 0;
 const TIMER: u64 = 1;
@@ -73,6 +72,8 @@ impl Armed {
 #[derive(Debug)]
 pub(super) struct Backend {
     home: PathBuf,
+    /// The file of the home whose events count (the marker, or the gateway's record).
+    file_name: &'static str,
     epoll: OwnedFd,
     inotify: OwnedFd,
     timer: OwnedFd,
@@ -85,7 +86,7 @@ pub(super) struct Backend {
 
 impl Backend {
     /// The backend and the stop descriptor to hand to the stopper.
-    pub(super) fn new(home: &Path) -> io::Result<(Backend, OwnedFd)> {
+    pub(super) fn new(home: &Path, file_name: &'static str) -> io::Result<(Backend, OwnedFd)> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
         let inotify = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
         let timer = timerfd_create(
@@ -104,6 +105,7 @@ impl Backend {
         }
         let mut backend = Backend {
             home: home.to_path_buf(),
+            file_name,
             epoll,
             inotify,
             timer,
@@ -173,9 +175,9 @@ impl Backend {
                     if flags.intersects(gone) {
                         self.rearm = true;
                         touched = true;
-                    } else if name.is_none_or(|name| name == MARKER_FILE_NAME) {
-                        // The marker, or the folder's own attributes (its
-                        // permissions decide whether the marker is readable).
+                    } else if name.is_none_or(|name| name == self.file_name) {
+                        // The file, or the folder's own attributes (its
+                        // permissions decide whether the file is readable).
                         touched = true;
                     }
                 }

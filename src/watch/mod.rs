@@ -235,7 +235,7 @@ impl Watcher {
     pub fn new(home: Option<&Path>, options: WatchOptions) -> io::Result<Watcher> {
         let home = resolve_home(home);
         let marker = home.join(MARKER_FILE_NAME);
-        let (backend, wake) = Backend::new(&home)?;
+        let (backend, wake) = Backend::new(&home, MARKER_FILE_NAME)?;
         let fallback_interval = options
             .fallback_interval
             .clamp(MIN_FALLBACK_INTERVAL, MAX_FALLBACK_INTERVAL);
@@ -426,6 +426,41 @@ fn timespec(duration: Duration) -> rustix::time::Timespec {
     rustix::time::Timespec {
         tv_sec: duration.as_secs() as _,
         tv_nsec: duration.subsec_nanos() as _,
+    }
+}
+
+/// Wakes when one file of a folder may have changed, or at a deadline: the event source
+/// under [`Watcher`], for another file of the home (the gateway's record, see
+/// [`crate::gateway`]).
+#[derive(Debug)]
+pub(crate) struct FileEvents {
+    backend: Backend,
+    _wake: OwnedFd,
+}
+
+impl FileEvents {
+    /// Watches `name` in `folder` (which need not exist yet).
+    pub(crate) fn new(folder: &Path, name: &'static str) -> io::Result<FileEvents> {
+        let (backend, wake) = Backend::new(folder, name)?;
+        Ok(FileEvents {
+            backend,
+            _wake: wake,
+        })
+    }
+
+    /// Waits until the file may have changed (true) or `until` passed (false). At the
+    /// deadline the watch itself is re-checked, as the watcher's fallback does.
+    pub(crate) fn wait(&mut self, until: Instant) -> io::Result<bool> {
+        self.backend.set_timer(Some(until))?;
+        loop {
+            if self.backend.collect()? {
+                return Ok(true);
+            }
+            if Instant::now() >= until {
+                return Ok(self.backend.verify());
+            }
+            self.backend.wait(None, until)?;
+        }
     }
 }
 

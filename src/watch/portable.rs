@@ -17,7 +17,7 @@ pub(super) struct Backend {
 }
 
 impl Backend {
-    pub(super) fn new(_home: &Path) -> io::Result<(Backend, OwnedFd)> {
+    pub(super) fn new(_home: &Path, _file_name: &'static str) -> io::Result<(Backend, OwnedFd)> {
         let (read, write) = rustix::pipe::pipe()?;
         fcntl_setfd(&read, FdFlags::CLOEXEC)?;
         fcntl_setfd(&write, FdFlags::CLOEXEC)?;
