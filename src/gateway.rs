@@ -291,6 +291,16 @@ pub fn liveness(pid: u32, start_time: Option<u64>) -> Liveness {
 /// [`LIVENESS_INTERVAL`] another, for a writer that died. `Ok` with the idle state, or
 /// `Err` with the state still observed at the timeout.
 pub fn wait_idle(home: Option<&Path>, timeout: Option<Duration>) -> Result<Observed, Observed> {
+    wait_idle_unless(home, timeout, || false)
+}
+
+/// [`wait_idle`], ending early (with `Err`, the state then observed) once `stopped`
+/// says so; it is asked at every look, at least every [`LIVENESS_INTERVAL`].
+pub fn wait_idle_unless(
+    home: Option<&Path>,
+    timeout: Option<Duration>,
+    stopped: impl Fn() -> bool,
+) -> Result<Observed, Observed> {
     let home = resolve_home(home);
     let give_up = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
     // No descriptors for file events: a look every LIVENESS_INTERVAL instead.
@@ -301,7 +311,7 @@ pub fn wait_idle(home: Option<&Path>, timeout: Option<Duration>) -> Result<Obser
             return Ok(observed);
         }
         let now = Instant::now();
-        if give_up.is_some_and(|at| now >= at) {
+        if give_up.is_some_and(|at| now >= at) || stopped() {
             return Err(observed);
         }
         let next = now + LIVENESS_INTERVAL;

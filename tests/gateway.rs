@@ -181,6 +181,7 @@ fn a_record_that_is_not_what_the_host_writes_is_unknown_with_the_reason() {
     let file = fs::OpenOptions::new()
         .write(true)
         .create(true)
+        .truncate(true)
         .mode(0o644)
         .open(&path)
         .unwrap();

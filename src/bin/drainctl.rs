@@ -20,6 +20,8 @@
 mod cli;
 #[path = "drainctl/failure.rs"]
 mod failure;
+#[path = "drainctl/idle.rs"]
+mod idle;
 #[path = "drainctl/leases.rs"]
 mod leases;
 #[path = "drainctl/run.rs"]
@@ -85,16 +87,25 @@ fn main() -> ExitCode {
             suppress_notification,
             create_home,
             wait,
+            wait_idle,
+            run_anyway,
             command,
         } => run::run(
             &home,
-            &principal,
-            suppress_notification,
-            create_home,
-            wait,
+            &run::Begin {
+                principal: &principal,
+                suppress: suppress_notification,
+                create_home,
+                wait,
+            },
+            run::Idle {
+                wait: wait_idle,
+                run_anyway,
+            },
             &command,
             json,
         ),
+        Action::WaitIdle { timeout } => idle::wait_idle(&home, timeout, json),
         Action::Watch {
             every_change,
             fallback_interval,
@@ -151,7 +162,7 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
             errno,
             path: Some(path.clone()),
             marker: Some(marker),
-            holder: None,
+            detail: None,
             exit: exit::ERROR,
         });
     }
@@ -160,8 +171,14 @@ fn status(home: &Path, json: bool) -> Result<u8, Failure> {
         home_exists: classified.reading != Reading::Absent || home_exists(home).is_ok(),
         ..Judged::new(&classified, at)
     };
+    // Beside the marker's verdict, what the gateway says of itself.
+    let gateway = drain_control::gateway::observe(Some(home));
     let line = if json {
-        report(home, &judged).to_string()
+        let mut object = report(home, &judged);
+        object["gateway"] = idle::report(&gateway);
+        object.to_string()
+    } else if idle::worth_a_line(&gateway) {
+        format!("{}\ngateway: {gateway}", describe(home, &judged))
     } else {
         describe(home, &judged)
     };

@@ -56,7 +56,8 @@ fn write_raw_marker(home: &Path, text: &str) {
 }
 
 /// The `{"error": {...}}` object of a failed command run with `--json`, checked
-/// against its stderr line. `holder` comes only with another's drain in the way.
+/// against its stderr line. `holder` comes only with another's drain in the way,
+/// `gateway` only with a gateway still busy.
 fn json_error(output: &Output) -> Value {
     let object = json_line(output);
     let error = &object["error"];
@@ -65,7 +66,7 @@ fn json_error(output: &Output) -> Value {
         .expect("an error object")
         .keys()
         .map(String::as_str)
-        .filter(|&key| key != "holder")
+        .filter(|&key| key != "holder" && key != "gateway")
         .collect();
     keys.sort_unstable();
     assert_eq!(keys, ["errno", "marker", "message", "path", "step"]);
@@ -136,6 +137,7 @@ impl Drop for Watching {
 
 mod commands;
 mod errors;
+mod idle;
 mod leases;
 mod run;
 mod watch;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn run(home: &Path, args: &[&str]) -> Output {
+pub(super) fn run(home: &Path, args: &[&str]) -> Output {
     let mut all = vec!["run"];
     all.extend_from_slice(args);
     drainctl(home, &all)

@@ -19,6 +19,7 @@ use drain_control::resolve_home;
                   `begin --exclusive` and `run`: 75 when another drain is active. \
                   `keep-alive` and `cancel --token`: 1 when the lease is lost. \
                   `run`: its command's status once the command started. \
+                  `wait-idle` and `run --wait-idle`: 3 when the gateway is still busy. \
                   Every other case: 0 done, 2 error."
 )]
 pub struct Cli {
@@ -125,6 +126,16 @@ enum Command {
         #[arg(long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
               default_missing_value = "inf", value_parser = parse_wait)]
         wait: Option<f64>,
+        /// Once the drain is begun, wait until the gateway has quiesced (its record
+        /// says it is no longer running and has nothing in flight) or no gateway runs,
+        /// at most SECONDS (no value: as long as it takes), before CMD starts. On a
+        /// timeout, release the drain and exit 3 naming what is still in flight.
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
+              default_missing_value = "inf", value_parser = parse_wait)]
+        wait_idle: Option<f64>,
+        /// With --wait-idle: run CMD after a timeout all the same (saying so).
+        #[arg(long, requires = "wait_idle")]
+        run_anyway: bool,
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true, value_name = "CMD",
               value_parser = OsStringValueParser::new())]
@@ -141,6 +152,16 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 1.0,
               value_parser = parse_interval)]
         fallback_interval: f64,
+    },
+    /// Wait until the gateway is idle: quiesced (no longer running, nothing in
+    /// flight) or not running at all (exit 0), at most --timeout (exit 3 naming what is
+    /// still in flight). For scripts that began the drain themselves.
+    WaitIdle {
+        #[command(flatten)]
+        home: HomeArg,
+        /// How long to wait, in seconds (default: as long as it takes).
+        #[arg(long, value_name = "SECONDS", value_parser = parse_wait)]
+        timeout: Option<f64>,
     },
     /// Print this machine's instantiation epoch (empty when none can be computed).
     ///
@@ -175,7 +196,12 @@ pub enum Action {
         suppress_notification: bool,
         create_home: bool,
         wait: Option<f64>,
+        wait_idle: Option<f64>,
+        run_anyway: bool,
         command: Vec<OsString>,
+    },
+    WaitIdle {
+        timeout: Option<f64>,
     },
     Watch {
         every_change: bool,
@@ -216,6 +242,8 @@ impl Cli {
                 suppress_notification,
                 create_home,
                 wait,
+                wait_idle,
+                run_anyway,
                 command,
             } => (
                 Action::Run {
@@ -223,10 +251,13 @@ impl Cli {
                     suppress_notification,
                     create_home,
                     wait,
+                    wait_idle,
+                    run_anyway,
                     command,
                 },
                 home.home,
             ),
+            Command::WaitIdle { home, timeout } => (Action::WaitIdle { timeout }, home.home),
             Command::Watch {
                 home,
                 every_change,

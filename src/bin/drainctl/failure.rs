@@ -1,6 +1,6 @@
 //! A command that failed: one line on stderr, and with `--json` one object on stdout,
 //! `{"error": {"message", "errno", "path", "marker", "step"}}` (plus `"holder"` when
-//! another's drain is in the way); the exit status says which kind of failure ([`exit`]).
+//! another's drain is in the way, `"gateway"` when the gateway is still busy); the exit status says which kind of failure ([`exit`]).
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,9 @@ pub mod exit {
     /// Another drain is active (`begin --exclusive`, `run`), or another writer held the
     /// lock for the whole wait: try again later (sysexits' `EX_TEMPFAIL`).
     pub const HELD: u8 = 75;
+    /// `wait-idle`, `run --wait-idle`: the gateway still had turns in flight (or an
+    /// unknown record) when the wait ended.
+    pub const BUSY: u8 = 3;
 }
 
 /// The steps of drainctl's own, beside the library's write and clear steps
@@ -46,6 +49,8 @@ pub mod step {
     pub const LOCK: &str = "lock";
     /// Starting the command of `run` failed.
     pub const RUN_COMMAND: &str = "run_command";
+    /// The gateway was still busy when the wait for it to go idle ended.
+    pub const WAIT_IDLE: &str = "wait_idle";
 }
 
 #[derive(Debug)]
@@ -61,8 +66,9 @@ pub struct Failure {
     pub path: Option<PathBuf>,
     /// The marker the command was about.
     pub marker: Option<PathBuf>,
-    /// Who holds the drain in the way (see `words::holder`), for `--json`.
-    pub holder: Option<Box<Value>>,
+    /// One more member of the `--json` error object: `holder`, who holds the drain in
+    /// the way (see `words::holder`), or `gateway`, its observed state.
+    pub detail: Option<Box<(&'static str, Value)>>,
     /// The exit status ([`exit`]).
     pub exit: u8,
 }
@@ -76,7 +82,7 @@ impl Failure {
             errno: error.raw_os_error(),
             path: Some(path.to_path_buf()),
             marker: None,
-            holder: None,
+            detail: None,
             exit: exit::ERROR,
         }
     }
@@ -89,7 +95,7 @@ impl Failure {
             errno: None,
             path: None,
             marker: None,
-            holder: None,
+            detail: None,
             exit: exit::ERROR,
         }
     }
@@ -113,8 +119,9 @@ impl Failure {
             "marker": self.marker.as_deref().map(lossy),
             "step": self.step,
         });
-        if let Some(holder) = &self.holder {
-            error["holder"] = (**holder).clone();
+        if let Some(detail) = &self.detail {
+            let (key, value) = &**detail;
+            error[*key] = value.clone();
         }
         json!({ "error": error })
     }
@@ -139,7 +146,7 @@ impl From<drain_control::Error> for Failure {
             errno: error.raw_os_error(),
             path: Some(error.path().to_path_buf()),
             marker: Some(error.marker().to_path_buf()),
-            holder: None,
+            detail: None,
             exit: exit::ERROR,
         }
     }
@@ -157,14 +164,15 @@ impl From<LeaseError> for Failure {
             errno: None,
             path: None,
             marker: None,
-            holder: holder.map(|holder| Box::new(words::holder(holder))),
+            detail: holder.map(|holder| Box::new(("holder", words::holder(holder)))),
             exit,
         };
         match error {
             LeaseError::Held(holder) => failure(step::CHECK_HOLDER, exit::HELD, Some(&holder)),
             LeaseError::Lost(holder) => {
                 let mut lost = failure(step::CHECK_OWNER, exit::NOT_DRAINING, holder.as_ref());
-                lost.holder.get_or_insert_with(|| Box::new(Value::Null));
+                lost.detail
+                    .get_or_insert_with(|| Box::new(("holder", Value::Null)));
                 lost
             }
             LeaseError::Busy { lock, .. } => Failure {
@@ -187,7 +195,7 @@ impl From<io::Error> for Failure {
             errno: error.raw_os_error(),
             path: None,
             marker: None,
-            holder: None,
+            detail: None,
             exit: exit::ERROR,
         }
     }

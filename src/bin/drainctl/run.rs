@@ -10,6 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use serde_json::json;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -17,11 +18,13 @@ use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
 
+use drain_control::gateway;
 use drain_control::lease::{self, LeaseError, LeaseOptions};
 use drain_control::watch::{Stopper, WatchOptions, Watcher};
 
 use crate::check_home_for_begin;
 use crate::failure::{Failure, exit, step};
+use crate::idle::still_busy;
 use crate::leases::{lease_report, wait_for};
 
 /// The signals `run` forwards to its command, and that end a wait for another drain.
@@ -40,15 +43,35 @@ fn lock(phase: &Mutex<Phase>) -> std::sync::MutexGuard<'_, Phase> {
     phase.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
+/// How `run` begins its drain.
+pub struct Begin<'a> {
+    pub principal: &'a str,
+    pub suppress: bool,
+    pub create_home: bool,
+    /// `--wait[=S]`: how long to wait for another drain to end (`None`: refuse).
+    pub wait: Option<f64>,
+}
+
+/// `--wait-idle[=S] [--run-anyway]`: whether (and how long) to wait for the gateway to
+/// go idle before the command starts.
+pub struct Idle {
+    pub wait: Option<f64>,
+    pub run_anyway: bool,
+}
+
 pub fn run(
     home: &Path,
-    principal: &str,
-    suppress: bool,
-    create_home: bool,
-    wait: Option<f64>,
+    begin: &Begin<'_>,
+    idle: Idle,
     command: &[OsString],
     json: bool,
 ) -> Result<u8, Failure> {
+    let Begin {
+        principal,
+        suppress,
+        create_home,
+        wait,
+    } = *begin;
     check_home_for_begin(home, create_home)?;
     let run_failed = |error: io::Error, what: &str| {
         Failure::io(step::RUN_COMMAND, format!("{what}: {error}"), &error, home)
@@ -132,6 +155,33 @@ pub fn run(
     } else {
         eprintln!("drainctl run: draining (lease {token}) while {command:?} runs");
     }
+    if let Some(seconds) = idle.wait {
+        // The drain is in place; the turns in flight finish before the command starts.
+        let limit = Some(wait_for(seconds)).filter(|limit| *limit != Duration::MAX);
+        let signalled = || interrupted.load(Ordering::SeqCst) != 0;
+        match gateway::wait_idle_unless(Some(home), limit, signalled) {
+            Ok(observed) => say(json, "idle", &format!("the gateway is idle: {observed}")),
+            Err(_) if signalled() => {
+                stop_receiving();
+                let _ = held.release();
+                return Ok(128 + interrupted.load(Ordering::SeqCst) as u8);
+            }
+            Err(observed) if idle.run_anyway => say(
+                json,
+                "still-busy",
+                &format!("the gateway is still busy ({observed}); running {command:?} anyway"),
+            ),
+            Err(observed) => {
+                stop_receiving();
+                let released = held.release();
+                let what = match released {
+                    Ok(true) => "; the drain was released, the command not run",
+                    _ => "; the command was not run",
+                };
+                return Err(still_busy(&observed, Some(seconds), what));
+            }
+        }
+    }
 
     let mut child = match Command::new(&command[0]).args(&command[1..]).spawn() {
         Ok(child) => child,
@@ -194,4 +244,16 @@ pub fn run(
         return Err(run_failed(error, "cannot wait for the command"));
     }
     Ok(code)
+}
+
+/// One line of `run`'s own on stderr: prose, or an event object with `--json`.
+fn say(json: bool, event: &str, message: &str) {
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"event": event, "message": message})
+        );
+    } else {
+        eprintln!("drainctl run: {message}");
+    }
 }
