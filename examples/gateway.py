@@ -5,10 +5,16 @@ learns of a drain through ``drain_control.watch`` used with ``async for``, in th
 event loop that serves the turns: the loop never blocks on the watcher, and the
 gateway reacts to the dashboard's write within milliseconds instead of at its next poll.
 
-Protocol (one line each way): the client sends ``turn <id>``; the gateway answers
-``served <id>`` after a short simulated piece of work, or ``refused <id> draining`` at
-once while draining. A turn already in progress when the drain begins is finished, not
-cut off.
+Protocol (one line each way): the client sends ``turn <id> [ms]``; the gateway answers
+``served <id>`` after a simulated piece of work (``--turn-ms``, or ``ms``), or
+``refused <id> draining`` at once while draining. A turn already in progress when the
+drain begins is finished, not cut off.
+
+Like the host's gateway, it keeps ``$HERMES_HOME/gateway_state.json`` up to date,
+rewritten atomically at each change: ``gateway_state`` (``running``, ``draining``,
+``stopped``), ``active_agents`` and ``active_work`` (the turns in flight), its ``pid``
+and ``start_time`` (field 22 of ``/proc/<pid>/stat``), ``kind``, ``updated_at`` and
+``platforms``. ``drainctl run --wait-idle`` reads it to wait for the turns in flight.
 
 Everything the gateway does is reported as one JSON object per line on stdout (for the
 demo's orchestrator, examples/e2e/run.py): ``listening``, ``change`` (each change of
@@ -22,11 +28,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import logging
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 import drain_control
@@ -52,9 +61,33 @@ class Gateway:
         self.served = 0
         self.refused = 0
         self.clients: set[asyncio.StreamWriter] = set()
+        # The turns in flight, in the order they began.
+        self.in_flight: dict[str, None] = {}
         # every_change: the gateway also hears of keep-alive re-writes (and can say
         # when the drain now expires); a plain consumer leaves it off.
         self.watcher = drain_control.watch(home=home, every_change=True)
+        self.record = Path(self.watcher.home) / "gateway_state.json"
+        with open("/proc/self/stat") as stat:
+            self.start_time = int(stat.read().rsplit(")", 1)[1].split()[19])
+
+    def publish(self, stopped: bool = False) -> None:
+        """Rewrites gateway_state.json atomically, as the host's gateway does."""
+        state = "stopped" if stopped else "draining" if self.draining else "running"
+        record = {
+            "kind": "hermes-gateway",
+            "gateway_state": state,
+            "active_agents": len(self.in_flight),
+            "active_work": [f"turn:{turn}" for turn in self.in_flight],
+            "pid": os.getpid(),
+            "start_time": self.start_time,
+            "updated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "platforms": {"demo": {"state": "connected"}},
+        }
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.record.with_name(f".{self.record.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps(record))
+        os.replace(temp, self.record)
+        report("record", gateway_state=state, active_work=record["active_work"])
 
     async def watch(self) -> None:
         """Follows the drain state until the watcher is closed."""
@@ -63,6 +96,8 @@ class Gateway:
             # The state changes before anything is reported: a turn that arrives after
             # the report below is judged under the new state.
             self.draining, self.state = change.draining, change.state
+            if self.draining != was_draining or change.initial:
+                self.publish()
             body = change.body or {}
             report(
                 "change",
@@ -90,17 +125,25 @@ class Gateway:
                 if not line:
                     break
                 words = line.decode("utf-8", "replace").split()
-                if len(words) != 2 or words[0] != "turn":
-                    writer.write(b"error expected: turn <id>\n")
+                malformed = len(words) == 3 and not words[2].isdigit()
+                if len(words) not in (2, 3) or words[0] != "turn" or malformed:
+                    writer.write(b"error expected: turn <id> [ms]\n")
                     await writer.drain()
                     continue
                 turn = words[1]
+                work = int(words[2]) / 1000.0 if len(words) == 3 else self.turn_seconds
                 if self.draining:
                     self.refused += 1
                     report("turn", id=turn, outcome="refused", state=self.state)
                     writer.write(f"refused {turn} draining\n".encode())
                 else:
-                    await asyncio.sleep(self.turn_seconds)  # the simulated work
+                    self.in_flight[turn] = None
+                    self.publish()
+                    try:
+                        await asyncio.sleep(work)  # the simulated work
+                    finally:
+                        del self.in_flight[turn]
+                        self.publish()
                     self.served += 1
                     report("turn", id=turn, outcome="served", state=self.state)
                     writer.write(f"served {turn}\n".encode())
@@ -137,6 +180,7 @@ async def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, gateway.watcher.close)  # ends the async for
     await gateway.watch()
+    gateway.publish(stopped=True)
     server.close()
     for client in list(gateway.clients):
         client.close()
