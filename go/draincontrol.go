@@ -20,6 +20,10 @@
 // payload refused before anything was written. Other failures of the library are a
 // [*StatusError].
 //
+// A lease ([Begin], lease.go) is a drain that belongs to someone: begun only when no
+// drain is active, kept alive and released only while its marker carries its token
+// (CONTRACT.md). Its refusals are a [*LeaseError].
+//
 // Every function is safe for concurrent use by multiple goroutines. The library
 // keeps no per-thread state, so no call needs runtime.LockOSThread. One caveat comes
 // from C: with home "", the library reads HERMES_HOME through the C environment, and
@@ -55,9 +59,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
-	"syscall"
 	"time"
 	"unsafe"
 )
@@ -151,16 +153,11 @@ func Inspect(home string) (Verdict, error) {
 // nothing and gives a [*StatusError] with [StatusInvalidUTF8]; one holding a NUL byte,
 // an error wrapping [ErrNUL].
 func Write(home, principal string, suppressNotification bool) error {
-	h, err := cHome("write", home)
+	h, p, free, err := cHomeAnd("write", home, "principal", principal)
 	if err != nil {
 		return err
 	}
-	defer C.free(unsafe.Pointer(h))
-	p, err := cString("write", "principal", principal)
-	if err != nil {
-		return err
-	}
-	defer C.free(unsafe.Pointer(p))
+	defer free()
 	var failure C.drain_error
 	st := C.drain_write_ex(h, p, C.bool(suppressNotification), &failure)
 	return markerError("write", home, st, &failure)
@@ -298,6 +295,19 @@ func cHome(op, home string) (*C.char, error) {
 	return cString(op, "home", home)
 }
 
+// cHomeAnd turns a home and one more string argument (what) into C strings, as cHome
+// and cString do; free frees both.
+func cHomeAnd(op, home, what, s string) (h, cs *C.char, free func(), err error) {
+	if h, err = cHome(op, home); err != nil {
+		return nil, nil, nil, err
+	}
+	if cs, err = cString(op, what, s); err != nil {
+		C.free(unsafe.Pointer(h))
+		return nil, nil, nil, err
+	}
+	return h, cs, func() { C.free(unsafe.Pointer(h)); C.free(unsafe.Pointer(cs)) }, nil
+}
+
 // stackHome is the room for a home that a poll passes to C from the caller's stack.
 const stackHome = 256
 
@@ -412,50 +422,4 @@ func goVerdict(v *C.drain_verdict) Verdict {
 		EpochStale: bool(v.epoch_stale),
 		Expired:    bool(v.expired),
 	}
-}
-
-// markerError turns the status of a write or clear into an error: a failure at one of
-// its steps becomes a *MarkerError, from what the library wrote to failure.
-func markerError(op, home string, st C.drain_status, failure *C.drain_error) error {
-	switch Status(st) {
-	case StatusOK:
-		return nil
-	case StatusIOError, StatusInvalidPayload:
-	default:
-		return statusError(op, st)
-	}
-	step := C.GoString(C.drain_step_name(C.uint32_t(failure.step)))
-	err := &MarkerError{
-		Op:              op,
-		Marker:          errorText(&failure.marker[0], failure.marker_len, C.DRAIN_ERROR_PATH_CAPACITY),
-		Step:            step,
-		MarkerUntouched: bool(failure.marker_untouched),
-		Message:         errorText(&failure.message[0], failure.message_len, C.DRAIN_ERROR_MESSAGE_CAPACITY),
-		Err:             StatusInvalidPayload,
-	}
-	if uint64(failure.marker_len) >= C.DRAIN_ERROR_PATH_CAPACITY {
-		err.Marker = MarkerPath(home) // cut to fit; this gives it whole
-	}
-	if uint64(failure.message_len) >= C.DRAIN_ERROR_MESSAGE_CAPACITY {
-		err.Message += "..."
-	}
-	if Status(st) == StatusIOError {
-		errno := syscall.Errno(failure.os_error)
-		if errno == 0 {
-			errno = syscall.EIO
-		}
-		path := errorText(&failure.path[0], failure.path_len, C.DRAIN_ERROR_PATH_CAPACITY)
-		err.Err = &fs.PathError{Op: step, Path: path, Err: errno}
-	}
-	return err
-}
-
-// errorText is a text of a drain_error: length bytes, or the capacity - 1 bytes kept
-// when the text was cut to fit.
-func errorText(text *C.char, length C.size_t, capacity uint64) string {
-	n := uint64(length)
-	if n >= capacity {
-		n = capacity - 1
-	}
-	return C.GoStringN(text, C.int(n))
 }

@@ -7,7 +7,9 @@ import "C"
 
 import (
 	"errors"
+	"io/fs"
 	"strconv"
+	"syscall"
 )
 
 // ErrNUL is wrapped by the error returned when a home, principal or epoch argument
@@ -48,6 +50,19 @@ const (
 	// nothing could age out). Carried by the [*MarkerError] [Write] returns, so
 	// errors.Is(err, StatusInvalidPayload) tells it.
 	StatusInvalidPayload Status = C.DRAIN_STATUS_INVALID_PAYLOAD
+	// StatusHeld: [Begin] found another drain active; carried by a [*LeaseError] naming
+	// the holder. Nothing was written.
+	StatusHeld Status = C.DRAIN_STATUS_HELD
+	// StatusLost: the marker no longer carries the lease's token ([Lease.KeepAlive],
+	// [Lease.Lost]); carried by a [*LeaseError] naming who holds the drain now.
+	StatusLost Status = C.DRAIN_STATUS_LOST
+	// StatusBusy: a lease operation waited 5 s for the writers' lock beside the marker,
+	// which another writer held all along; carried by a [*LeaseError]. Nothing was
+	// written.
+	StatusBusy Status = C.DRAIN_STATUS_BUSY
+	// StatusInvalidToken: [Resume] was given a token that is not 32 lower-case
+	// hexadecimal digits; carried by a [*LeaseError].
+	StatusInvalidToken Status = C.DRAIN_STATUS_INVALID_TOKEN
 )
 
 // Error returns the library's message for s (drain_status_message), which is static
@@ -87,20 +102,22 @@ func statusError(op string, st C.drain_status) *StatusError {
 	return &StatusError{Op: op, Status: s, Message: s.Error()}
 }
 
-// MarkerError is the error of a [Write] or [Clear] that failed at one of its steps: which
-// marker, which step, on which path, and why. Unwrap gives what failed:
+// MarkerError is the error of a [Write], a [Clear] or a lease operation ([Begin],
+// [Lease.KeepAlive], [Lease.Release]) that failed at one of its steps: which marker,
+// which step, on which path, and why. Unwrap gives what failed:
 //
 //   - for an I/O failure, an [*fs.PathError] whose Op is the step ("create_home",
 //     "follow_link", "create_temp", "keep_mode", "write_temp", "sync_temp", "rename",
-//     "sync_folder" or "remove"), whose Path is the path the failing call acted on (the
-//     home folder, the temporary file beside the marker, the marker or the file its
-//     link points to, or the marker's folder), and whose Err is the [syscall.Errno]
+//     "sync_folder", "remove", or "lock" for the writers' lock file a lease operation
+//     takes first), whose Path is the path the failing call acted on (the home folder,
+//     the temporary file beside the marker, the marker or the file its link points to,
+//     the marker's folder, or the lock file), and whose Err is the [syscall.Errno]
 //     (EIO when the OS gave none); so errors.As(err, &pathErr) and errors.Is(err,
 //     fs.ErrPermission) work as for any file operation;
 //   - for a payload [Write] refused before touching the disk, [StatusInvalidPayload]
 //     (Step "check_payload"); the message names the argument and the limit.
 type MarkerError struct {
-	// Op is the operation: "write" or "clear".
+	// Op is the operation: "write", "clear", "begin", "keep_alive" or "release".
 	Op string
 	// Marker is the marker path the call was for: <home>/.drain_request.json.
 	Marker string
@@ -128,4 +145,60 @@ func (e *MarkerError) Error() string {
 // Unwrap returns [MarkerError.Err]: the *fs.PathError, or [StatusInvalidPayload].
 func (e *MarkerError) Unwrap() error {
 	return e.Err
+}
+
+// markerError turns the status of a write, a clear or a lease operation into an error:
+// a failure at one of its steps becomes a *MarkerError, from what the library wrote to
+// failure.
+func markerError(op, home string, st C.drain_status, failure *C.drain_error) error {
+	switch Status(st) {
+	case StatusOK:
+		return nil
+	case StatusIOError, StatusInvalidPayload:
+	default:
+		return statusError(op, st)
+	}
+	step := C.GoString(C.drain_step_name(C.uint32_t(failure.step)))
+	marker, message := failureTexts(home, failure)
+	err := &MarkerError{
+		Op:              op,
+		Marker:          marker,
+		Step:            step,
+		MarkerUntouched: bool(failure.marker_untouched),
+		Message:         message,
+		Err:             StatusInvalidPayload,
+	}
+	if Status(st) == StatusIOError {
+		errno := syscall.Errno(failure.os_error)
+		if errno == 0 {
+			errno = syscall.EIO
+		}
+		path := errorText(&failure.path[0], failure.path_len, C.DRAIN_ERROR_PATH_CAPACITY)
+		err.Err = &fs.PathError{Op: step, Path: path, Err: errno}
+	}
+	return err
+}
+
+// failureTexts returns the marker path and the message of a drain_error, whole: a
+// marker path cut to fit is resolved again, a cut message ends in "...".
+func failureTexts(home string, failure *C.drain_error) (marker, message string) {
+	marker = errorText(&failure.marker[0], failure.marker_len, C.DRAIN_ERROR_PATH_CAPACITY)
+	if uint64(failure.marker_len) >= C.DRAIN_ERROR_PATH_CAPACITY {
+		marker = MarkerPath(home) // cut to fit; this gives it whole
+	}
+	message = errorText(&failure.message[0], failure.message_len, C.DRAIN_ERROR_MESSAGE_CAPACITY)
+	if uint64(failure.message_len) >= C.DRAIN_ERROR_MESSAGE_CAPACITY {
+		message += "..."
+	}
+	return marker, message
+}
+
+// errorText is a text of a drain_error: length bytes, or the capacity - 1 bytes kept
+// when the text was cut to fit.
+func errorText(text *C.char, length C.size_t, capacity uint64) string {
+	n := uint64(length)
+	if n >= capacity {
+		n = capacity - 1
+	}
+	return C.GoStringN(text, C.int(n))
 }

@@ -71,7 +71,8 @@ func TestStatusMessagesAreDistinctAndStatic(t *testing.T) {
 		draincontrol.StatusOK, draincontrol.StatusNullArgument, draincontrol.StatusInvalidUTF8,
 		draincontrol.StatusBufferTooSmall, draincontrol.StatusIOError, draincontrol.StatusPanic,
 		draincontrol.StatusInvalidArgument, draincontrol.StatusTimedOut, draincontrol.StatusStopped,
-		draincontrol.StatusInvalidPayload,
+		draincontrol.StatusInvalidPayload, draincontrol.StatusHeld, draincontrol.StatusLost, draincontrol.StatusBusy,
+		draincontrol.StatusInvalidToken,
 	}
 	seen := map[string]draincontrol.Status{}
 	for i, s := range known {

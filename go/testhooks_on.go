@@ -16,3 +16,10 @@ func newWatcherWithMaxAge(home *C.char, fallbackMS C.uint32_t, everyChange C.boo
 	out **C.drain_watcher, outErrno *C.int) C.drain_status {
 	return C.drain_watcher_new_with_max_age_for_tests(home, fallbackMS, everyChange, maxAgeMicros, out, outErrno)
 }
+
+// beginLeaseWithMaxAge calls the test-only drain_lease_begin_with_max_age_for_tests, as
+// newWatcherWithMaxAge does its sibling.
+func beginLeaseWithMaxAge(home, principal *C.char, suppress C.bool, waitMS C.uint64_t, maxAgeMicros C.int64_t,
+	out **C.drain_lease, outHolder *C.drain_holder, outErr *C.drain_error) C.drain_status {
+	return C.drain_lease_begin_with_max_age_for_tests(home, principal, suppress, waitMS, maxAgeMicros, out, outHolder, outErr)
+}

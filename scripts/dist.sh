@@ -141,7 +141,7 @@ gen_go_module() {
   # Tests that need the repository (vectors, xlang, test hooks) stay behind, and so do
   # the repository's own ways of linking (-tags drain_dev: ../target/release); the
   # examples, which need nothing else, go along (they document the API).
-  find "$dir" -name '*_test.go' ! -name 'example_test.go' ! -name 'watch_example_test.go' -delete
+  find "$dir" -name '*_test.go' ! -name '*example_test.go' -delete
   rm -f "$dir/link_dev.go" "$dir/link_testhooks.go" "$dir/testhooks_on.go"
   gen_go_lib "$dir"
 }
