@@ -69,7 +69,15 @@ if TYPE_CHECKING:
     # Absolute, not relative: this source also runs as a plain module under a host's
     # name (see ``install_as``), where it has no package of its own.
     from drain_control import _native
-    from drain_control._native import Classification
+    from drain_control._lease import (
+        DrainHeldError,
+        InvalidLeaseTokenError,
+        LeaseBusyError,
+        LeaseError,
+        LeaseLostError,
+        ScopedDrain,
+    )
+    from drain_control._native import Classification, DrainHolder, Lease
     from drain_control._watch import Change, DrainWatcher, State
 
     #: What a ``home`` argument may be: a ``str`` or any path-like object.
@@ -79,16 +87,27 @@ __all__ = [
     "DRAIN_REQUEST_MAX_AGE_SECONDS",
     "Change",
     "Classification",
+    "DrainHeldError",
+    "DrainHolder",
     "DrainWatcher",
+    "InvalidLeaseTokenError",
+    "Lease",
+    "LeaseBusyError",
+    "LeaseError",
+    "LeaseLostError",
+    "ScopedDrain",
     "State",
+    "begin_lease",
     "classify_marker",
     "clear_drain_request",
     "current_instantiation_epoch",
+    "drain",
     "drain_notification_suppressed",
     "drain_request_path",
     "drain_requested",
     "install_as",
     "read_drain_request",
+    "resume_lease",
     "watch",
     "write_drain_request",
 ]
@@ -696,9 +715,103 @@ def watch(
     return DrainWatcher(native, _log_warning)
 
 
+# --- leases (CONTRACT.md): drains that belong to someone ---------------------------------
+
+
+def begin_lease(
+    principal: str,
+    suppress_notification: bool = False,
+    *,
+    home: "Optional[HomeArg]" = None,
+    wait: "Optional[float]" = None,
+    lock_wait: "Optional[float]" = None,
+) -> "Lease":
+    """Begin a drain only if none is active, and return its :class:`Lease`.
+
+    The marker is a plain write's plus an ``owner_token`` (every reader, the original
+    module's included, sees an ordinary active drain). ``wait``: seconds to wait for an
+    active drain to end (``None``: do not wait; ``math.inf``: as long as it takes), each
+    change of the marker being a new attempt. Raises :class:`DrainHeldError` naming the
+    holder when a drain is (still) active, :class:`LeaseBusyError` (a ``TimeoutError``)
+    when another writer held the lock for ``lock_wait`` seconds (``None``: 5), and
+    ``OSError`` when writing fails.
+
+    Judged as :func:`drain_requested` judges: the marker of :func:`drain_request_path`,
+    :func:`current_instantiation_epoch`, ``DRAIN_REQUEST_MAX_AGE_SECONDS``; the lease
+    keeps these.
+    """
+    return _lease_begin(principal, suppress_notification, home, wait, lock_wait).run()
+
+
+def resume_lease(
+    token: str, *, home: "Optional[HomeArg]" = None, lock_wait: "Optional[float]" = None
+) -> "Lease":
+    """The :class:`Lease` whose ``token`` another process or an earlier run handed on,
+    to keep alive, hold or release (``InvalidLeaseTokenError``, a ``ValueError``, unless
+    it is 32 lower-case hexadecimal digits). Judged as :func:`begin_lease` judges."""
+    options = _lease_options(home, lock_wait)
+    return _native.resume_lease(options, token)
+
+
+def drain(
+    principal: str,
+    suppress_notification: bool = False,
+    *,
+    home: "Optional[HomeArg]" = None,
+    wait: "Optional[float]" = None,
+    lock_wait: "Optional[float]" = None,
+) -> "ScopedDrain":
+    """A drain for the length of a block: ``with drain(...) as lease:`` (or ``async
+    with``) begins as :func:`begin_lease` does, keeps the drain alive in the background
+    (every quarter of ``DRAIN_REQUEST_MAX_AGE_SECONDS``) and releases it at the end,
+    also on an exception or a cancellation. ``lease.lost`` says whether another writer
+    took the drain meanwhile."""
+    from drain_control._lease import ScopedDrain
+
+    begin = functools.partial(
+        _lease_begin, principal, suppress_notification, home, wait, lock_wait
+    )
+    return ScopedDrain(begin)
+
+
+def _lease_begin(
+    principal: str,
+    suppress_notification: bool,
+    home: "Optional[HomeArg]",
+    wait: "Optional[float]",
+    lock_wait: "Optional[float]",
+) -> "_native.LeaseBegin":
+    options = _lease_options(home, lock_wait)
+    return _native.LeaseBegin(options, principal, bool(suppress_notification), wait)
+
+
+def _lease_options(
+    home: "Optional[HomeArg]", lock_wait: "Optional[float]"
+) -> "_native.LeaseOptions":
+    """What lease operations judge with, from this module's (possibly patched) names."""
+    if not _native_loaded:
+        _load()
+    return _native.LeaseOptions(
+        drain_request_path(home), current_instantiation_epoch(), _max_age_micros(), lock_wait
+    )
+
+
 # The names bound on first read, by __getattr__ (PEP 562). The watcher's types come
 # from their own module, imported only then: it imports dataclasses, threading, typing.
 _WATCH_NAMES = frozenset({"Change", "DrainWatcher", "State"})
+# The lease API's classes, from their own module (and the native part) likewise.
+_LEASE_NAMES = frozenset(
+    {
+        "DrainHeldError",
+        "DrainHolder",
+        "InvalidLeaseTokenError",
+        "Lease",
+        "LeaseBusyError",
+        "LeaseError",
+        "LeaseLostError",
+        "ScopedDrain",
+    }
+)
 # What the module loaded from the native extension, bound by _load().
 _NATIVE_NAMES = frozenset(
     {
@@ -762,6 +875,10 @@ def _lazy_attribute(name: str) -> "Any":
         from drain_control import _watch
 
         return getattr(_watch, name)
+    elif name in _LEASE_NAMES:
+        from drain_control import _lease
+
+        return getattr(_lease, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -773,7 +890,7 @@ def __getattr__(name: str) -> "Any":
 
 
 def __dir__() -> "list[str]":
-    lazy = _WATCH_NAMES | _NATIVE_NAMES | set(_STDLIB_NAMES) | {"_log", "HomeArg"}
+    lazy = _WATCH_NAMES | _LEASE_NAMES | _NATIVE_NAMES | set(_STDLIB_NAMES) | {"_log", "HomeArg"}
     return sorted(set(globals()) | lazy)
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, Generic, Literal, Optional, TypeVar, Union, final, overload
 
+from drain_control._lease import LeaseLostError
+
 __all__ = [
     "MARKER_FILE_NAME",
     "MAX_AGE_MICROS",
@@ -18,6 +20,10 @@ __all__ = [
     "__version__",
     "Change",
     "Classification",
+    "DrainHolder",
+    "Lease",
+    "LeaseBegin",
+    "LeaseOptions",
     "MarkerWarning",
     "Poller",
     "Watcher",
@@ -32,6 +38,7 @@ __all__ = [
     "marker_path",
     "now_isoformat",
     "remove_marker",
+    "resume_lease",
     "timestamp_micros",
     "write_file",
     "write_marker",
@@ -46,6 +53,7 @@ TEMP_PREFIX: Final[str]
 TEMP_SUFFIX: Final[str]
 
 _PathArg = Union[str, os.PathLike[str]]
+_State = Literal["absent", "active", "suppressed", "epoch-stale", "expired"]
 
 @final
 class Classification:
@@ -80,7 +88,7 @@ class Change:
     """One change of the drain state, as a ``Watcher`` reports it."""
 
     @property
-    def state(self) -> Literal["absent", "active", "suppressed", "epoch-stale", "expired"]: ...
+    def state(self) -> _State: ...
     @property
     def classification(self) -> Classification: ...
     @property
@@ -181,3 +189,60 @@ def write_marker(
 def check_payload(payload: dict[str, Any]) -> None: ...
 def write_file(path: _PathArg, data: bytes, mode: Optional[int] = None) -> None: ...
 def remove_marker(path: _PathArg) -> bool: ...
+
+@final
+class DrainHolder:
+    """Who holds a drain, as a refused begin or a lost lease reports it."""
+
+    @property
+    def principal(self) -> Any: ...
+    @property
+    def requested_at(self) -> Optional[str]: ...
+    @property
+    def owned(self) -> bool: ...
+    @property
+    def state(self) -> _State: ...
+
+@final
+class LeaseOptions:
+    """Where and how lease operations act (the module's marker, epoch, maximum age)."""
+
+    def __new__(
+        cls,
+        marker: _PathArg,
+        epoch: object,
+        max_age_micros: int,
+        lock_wait: Optional[float] = None,
+    ) -> LeaseOptions: ...
+
+@final
+class Lease:
+    """A drain this process began exclusively, or whose token it was given."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def held(self) -> bool: ...
+    @property
+    def lost(self) -> Optional[LeaseLostError]: ...
+    def keep_alive(self) -> dict[str, Any]: ...
+    def release(self) -> bool: ...
+    def hold(self) -> None: ...
+
+@final
+class LeaseBegin:
+    """One begin, which may wait; ``stop`` from another thread gives up."""
+
+    def __new__(
+        cls,
+        options: LeaseOptions,
+        principal: str,
+        suppress_notification: bool,
+        wait: Optional[float] = None,
+    ) -> LeaseBegin: ...
+    def run(self) -> Lease: ...
+    def stop(self) -> None: ...
+
+def resume_lease(options: LeaseOptions, token: str) -> Lease: ...

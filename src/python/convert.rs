@@ -4,6 +4,7 @@
 use std::io;
 use std::path::Path;
 use std::str::FromStr as _;
+use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -42,7 +43,7 @@ pub(super) fn body_to_py<'py>(py: Python<'py>, body: &Body) -> PyResult<Bound<'p
 /// A JSON value as `json.loads` gives it: an integer of any size as an exact `int`
 /// (`-0` is `0`), a number with a fraction or an exponent as the `float` of its text.
 /// Depth is bounded by the parser (128).
-fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
@@ -119,6 +120,17 @@ pub(super) fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Option<Value
         return Some(Value::Object(body));
     }
     None
+}
+
+/// A number of seconds as a `Duration` (`what` names it in the `ValueError` for a
+/// negative or NaN one); `None` for values too large to matter, such as `math.inf`.
+pub(super) fn seconds(value: f64, what: &str) -> PyResult<Option<Duration>> {
+    if value.is_nan() || value < 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be a non-negative number of seconds, got {value}"
+        )));
+    }
+    Ok(Duration::try_from_secs_f64(value).ok())
 }
 
 /// A `bool` as Python spells it, for the `__repr__`s.

@@ -12,10 +12,14 @@
 //! This file only registers the module; each part has a file of its own:
 //! [`convert`] (values and errors), [`verdict`] (the classification of a marker and its
 //! warning), [`home`] (paths and the epoch), [`rules`], [`poller`] (with [`names`], its
-//! look-ups), [`watcher`] and [`write`](mod@write) (writing and clearing).
+//! look-ups), [`watcher`], [`write`](mod@write) (writing and clearing), [`lease`]
+//! (leases: keep-alive, release, hold, their errors) and [`begin`] (a lease's begin,
+//! which may wait).
 
+mod begin;
 mod convert;
 mod home;
+mod lease;
 mod names;
 mod poller;
 mod rules;
@@ -42,6 +46,10 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<watcher::Change>()?;
     module.add_class::<watcher::PyWatcher>()?;
     module.add_class::<poller::Poller>()?;
+    module.add_class::<lease::DrainHolder>()?;
+    module.add_class::<lease::LeaseOptions>()?;
+    module.add_class::<lease::Lease>()?;
+    module.add_class::<begin::LeaseBegin>()?;
     module.add("MAX_MARKER_BYTES", MAX_MARKER_BYTES)?;
     module.add_function(wrap_pyfunction!(home::marker_path, module)?)?;
     module.add_function(wrap_pyfunction!(home::home_folder, module)?)?;
@@ -57,5 +65,6 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(write::check_payload, module)?)?;
     module.add_function(wrap_pyfunction!(write::write_file, module)?)?;
     module.add_function(wrap_pyfunction!(write::remove_marker, module)?)?;
+    module.add_function(wrap_pyfunction!(lease::resume_lease, module)?)?;
     Ok(())
 }

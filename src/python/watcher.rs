@@ -10,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rustix::fd::{AsRawFd, RawFd};
 
-use super::convert::{io_os_error, py_bool};
+use super::convert::{io_os_error, py_bool, seconds};
 use super::verdict::{Classification, MarkerWarning};
 use crate::{Timestamp, watch};
 
@@ -70,7 +70,7 @@ impl Change {
 /// The longest a blocking `next` waits without the GIL before it looks at pending
 /// signals, so that Ctrl-C interrupts a program blocked on a watcher. A bounded
 /// `epoll_wait` per slice; nothing is read unless something happened.
-const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+pub(super) const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(200);
 
 /// A [`watch::Watcher`] for Python: `next` releases the GIL while it waits; `stop` and
 /// `close` work from any thread, including while another one is blocked in `next`.
@@ -82,16 +82,6 @@ pub(super) struct PyWatcher {
     fd: RawFd,
     closed: AtomicBool,
     home: PathBuf,
-}
-
-/// A number of seconds as a `Duration`; `None` for values too large to matter.
-fn seconds(value: f64, what: &str) -> PyResult<Option<Duration>> {
-    if value.is_nan() || value < 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "{what} must be a non-negative number of seconds, got {value}"
-        )));
-    }
-    Ok(Duration::try_from_secs_f64(value).ok())
 }
 
 #[pymethods]

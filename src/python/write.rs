@@ -17,7 +17,10 @@ use crate::{Payload, Reading, Timestamp, fsio};
 /// surrogate, which no UTF-8 marker can hold: such as `os.fsdecode` makes of bytes that
 /// are not UTF-8. The original's writer would have escaped it as `\udcff`, which a
 /// reader takes for a torn marker (contentless: a drain that never ends).
-fn text_argument<'a>(value: &'a Bound<'_, PyString>, name: &str) -> PyResult<Cow<'a, str>> {
+pub(super) fn text_argument<'a>(
+    value: &'a Bound<'_, PyString>,
+    name: &str,
+) -> PyResult<Cow<'a, str>> {
     value.to_cow().map_err(|_| {
         PyValueError::new_err(format!(
             "{name} holds a lone surrogate (as os.fsdecode makes of bytes that are not \

@@ -9,15 +9,18 @@ test that uses ``dc`` runs against both.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -168,3 +171,53 @@ def put_marker(home: Path, body: Any) -> Path:
 def put_marker_fixture() -> Any:
     """:func:`put_marker`, for test modules (which cannot import this file)."""
     return put_marker
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Whether ``condition()`` became true within ``timeout`` seconds (asked every 10 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture() -> Any:
+    """:func:`wait_until`, for test modules (which cannot import this file)."""
+    return wait_until
+
+
+@contextlib.contextmanager
+def others_run() -> Iterator[list[int]]:
+    """Counts how far another Python thread gets meanwhile (the one item of the list
+    yielded, set at the end). With a huge switch interval the interpreter never takes the
+    GIL from this thread by itself: the count moves only while native code let go of it."""
+    counter, stop = [0], threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            counter[0] += 1
+            time.sleep(0)  # gives the GIL back at once
+
+    worker = threading.Thread(target=spin, daemon=True)
+    worker.start()
+    while counter[0] == 0:
+        time.sleep(0.001)
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    start, moved = counter[0], [0]
+    try:
+        yield moved
+    finally:
+        moved[0] = counter[0] - start
+        sys.setswitchinterval(old_interval)
+        stop.set()
+        worker.join()
+
+
+@pytest.fixture(name="others_run")
+def others_run_fixture() -> Any:
+    """:func:`others_run`, for test modules (which cannot import this file)."""
+    return others_run

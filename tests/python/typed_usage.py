@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -79,3 +80,38 @@ async def watch_async(home: Path) -> list[str]:
         if last is not None:
             states.append(last.state)
     return states
+
+
+def lease_round_trip(home: Path) -> Optional[str]:
+    try:
+        lease: drain_control.Lease = drain_control.begin_lease(
+            "migration", True, home=home, wait=1.5, lock_wait=0.5
+        )
+    except drain_control.DrainHeldError as held:
+        holder: drain_control.DrainHolder = held.holder
+        owned: bool = holder.owned
+        return f"{holder.principal!r} since {holder.requested_at} ({holder.state}, {owned})"
+    except drain_control.LeaseBusyError as busy:
+        return f"busy after {busy.waited} s: {busy.filename}"
+    token: str = lease.token
+    written: dict[str, Any] = lease.keep_alive()
+    assert written["owner_token"] == token
+    resumed = drain_control.resume_lease(token, home=home)
+    try:
+        resumed.keep_alive()
+    except drain_control.LeaseLostError as lost:
+        return None if lost.holder is None else lost.holder.state
+    removed: bool = resumed.release()
+    return str(removed)
+
+
+def scoped_drain(home: Path) -> Optional[drain_control.LeaseLostError]:
+    scope: drain_control.ScopedDrain = drain_control.drain("job", home=home)
+    with scope as lease:
+        assert lease.held
+    return lease.lost
+
+
+async def scoped_drain_async(home: Path) -> Path:
+    async with drain_control.drain("job", home=home, wait=math.inf) as lease:
+        return lease.path

@@ -16,16 +16,27 @@ from gateway.drain_control import (
     DRAIN_REQUEST_MAX_AGE_SECONDS,
     Change,
     Classification,
+    DrainHeldError,
+    DrainHolder,
     DrainWatcher,
+    InvalidLeaseTokenError,
+    Lease,
+    LeaseBusyError,
+    LeaseError,
+    LeaseLostError,
+    ScopedDrain,
     State,
+    begin_lease,
     classify_marker,
     clear_drain_request,
     current_instantiation_epoch,
+    drain,
     drain_notification_suppressed,
     drain_request_path,
     drain_requested,
     install_as,
     read_drain_request,
+    resume_lease,
     watch,
     write_drain_request,
 )
@@ -67,6 +78,29 @@ async def follow(home: Path) -> list[State]:
     return states
 
 
+def exclusive(home: Path) -> Optional[DrainHolder]:
+    try:
+        lease: Lease = begin_lease("host-job", home=home, wait=0.5, lock_wait=1.0)
+    except DrainHeldError as held:
+        return held.holder
+    except LeaseBusyError as busy:
+        raise RuntimeError(f"busy for {busy.waited} s") from busy
+    try:
+        resume_lease(lease.token, home=home).keep_alive()
+    except (InvalidLeaseTokenError, LeaseLostError) as error:
+        raise AssertionError("the lease's own token") from error
+    except LeaseError:
+        raise
+    assert lease.release()
+    return None
+
+
+async def scoped(home: Path) -> bool:
+    scope: ScopedDrain = drain("host-job", True, home=home)
+    async with scope as lease:
+        return lease.lost is None and drain_notification_suppressed(home=home)
+
+
 # The original's module-level names that a host reads or patches.
 path: Path = drain_request_path()
 path_in: Path = dc.drain_request_path(Path("/srv/hermes"))
@@ -84,3 +118,5 @@ dc.current_instantiation_epoch.cache_clear()
 epoch: str = dc.current_instantiation_epoch()
 states: list[State] = asyncio.run(follow(home))
 copy: ModuleType = install_as("host_drain_control_copy")
+lease_home: Path = home / "leases"
+assert exclusive(lease_home) is None and asyncio.run(scoped(lease_home))
