@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of each fuzz target (fuzz/corpus/<target>/) from the shared
 vectors (tests/vectors/contract-vectors.json) and the timestamp table of
-tests/timestamp.rs. Run from anywhere; the files are named by their SHA-1, so running
-it again adds nothing new. The input layouts are those the targets decode."""
+tests/timestamp/tables.rs. Run from anywhere; the files are named by their SHA-1, so
+running it again adds nothing new. The input layouts are those the targets decode."""
 
 import base64
 import hashlib
@@ -50,7 +50,7 @@ def classify_seeds() -> None:
 
 
 def timestamp_seeds() -> None:
-    source = (ROOT / "tests/timestamp.rs").read_text()
+    source = (ROOT / "tests/timestamp/tables.rs").read_text()
     strings = set(re.findall(r'^\s*\("([^"\\]*)", ', source, re.M))
     for vector in VECTORS:
         try:

@@ -1,5 +1,5 @@
-"""Prints the isoformat table of tests/timestamp.rs: Python's isoformat() of aware UTC
-datetimes, as the original stamps requested_at. Run with CPython 3.11:
+"""Prints the isoformat table of tests/timestamp/tables.rs: Python's isoformat() of
+aware UTC datetimes, as the original stamps requested_at. Run with CPython 3.11:
 python3 tests/generators/isoformat_table.py
 """
 from datetime import datetime, timedelta, timezone

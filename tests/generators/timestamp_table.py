@@ -1,4 +1,4 @@
-"""Prints the timestamp table of tests/timestamp.rs: what CPython 3.11's
+"""Prints the timestamp table of tests/timestamp/tables.rs: what CPython 3.11's
 datetime.fromisoformat makes of each string, as a Rust array.
 
 Run with CPython 3.11: python3 tests/generators/timestamp_table.py
