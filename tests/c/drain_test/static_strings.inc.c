@@ -4,8 +4,8 @@
 
 static void test_static_strings(void) {
     context = "static strings";
-    const char *messages[10];
-    for (uint32_t status = 0; status < 10; status++) {
+    const char *messages[14];
+    for (uint32_t status = 0; status < 14; status++) {
         messages[status] = drain_status_message(status);
         CHECK(messages[status] != NULL && messages[status][0] != '\0');
         CHECK(strcmp(messages[status], "unknown status") != 0);
@@ -13,7 +13,7 @@ static void test_static_strings(void) {
             CHECK(strcmp(messages[status], messages[other]) != 0);
         }
     }
-    CHECK(strcmp(drain_status_message(10), "unknown status") == 0);
+    CHECK(strcmp(drain_status_message(14), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(1000), "unknown status") == 0);
     CHECK(strcmp(drain_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(drain_status_message(DRAIN_STATUS_OK) == drain_status_message(0)); /* static */
@@ -21,12 +21,12 @@ static void test_static_strings(void) {
     /* The steps' stable names, the same in every binding. */
     const char *steps[] = {"none", "check_payload", "create_home", "follow_link",
                            "create_temp", "keep_mode", "write_temp", "sync_temp",
-                           "rename", "sync_folder", "remove"};
+                           "rename", "sync_folder", "remove", "lock"};
     for (uint32_t step = 0; step < sizeof steps / sizeof steps[0]; step++) {
         CHECK(strcmp(drain_step_name(step), steps[step]) == 0);
     }
     CHECK(strcmp(drain_step_name(DRAIN_STEP_CREATE_TEMP), "create_temp") == 0);
-    CHECK(strcmp(drain_step_name(11), "unknown step") == 0);
+    CHECK(strcmp(drain_step_name(12), "unknown step") == 0);
     CHECK(strcmp(drain_step_name(UINT32_MAX), "unknown step") == 0);
     CHECK(drain_step_name(DRAIN_STEP_RENAME) == drain_step_name(8)); /* static */
 

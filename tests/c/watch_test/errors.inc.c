@@ -49,7 +49,7 @@ static void test_errors(const char *root) {
     CHECK(strcmp(drain_status_message(DRAIN_STATUS_STOPPED), "unknown status") != 0);
     CHECK(strcmp(drain_status_message(DRAIN_STATUS_TIMED_OUT),
                  drain_status_message(DRAIN_STATUS_STOPPED)) != 0);
-    const char *past_last = drain_status_message(DRAIN_STATUS_INVALID_PAYLOAD + 1);
+    const char *past_last = drain_status_message(DRAIN_STATUS_INVALID_TOKEN + 1);
     CHECK(strcmp(past_last, "unknown status") == 0);
     CHECK(strcmp(drain_state_name(DRAIN_STATE_ABSENT), "absent") == 0);
     CHECK(strcmp(drain_state_name(DRAIN_STATE_ACTIVE), "active") == 0);
