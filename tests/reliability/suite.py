@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """The reliability suites of drain-control (issue 6): crashes, races, faults, real
-conditions and hostile input, driven through the probe of every binding (C, Go, Rust,
-Python; see README.md in this folder).
+conditions, hostile input and leases, driven through the probe of every binding (C, Go,
+Rust, Python; see README.md in this folder).
 
-Usage: suite.py [--long] [--seed N] SUITE...   (SUITE: crash race faults real hostile all)
+Usage: suite.py [--long] [--seed N] SUITE...   (SUITE: crash race faults real hostile leases all)
 
 The probes are given by the environment (scripts/test-reliability builds them):
   PROBE_C, PROBE_GO, PROBE_RUST   paths of the compiled probes
   PROBE_PYTHON                    an interpreter that imports drain_control (optional:
                                   without it the Python participants are skipped, and
                                   the suite says so)
+  DRAINCTL                        the drainctl binary (optional: the leases suite's
+                                  `drainctl run` kills are skipped without it)
 Every check is counted; the last line is "reliability: N checks, F failed, S skipped".
 Exit status 0 only when nothing failed.
 
@@ -32,20 +34,21 @@ from common import EPOCH, T, probes_from_env, seed_old
 from crash import crash_suite
 from faults import faults_suite
 from hostile import hostile_suite
+from leases import leases_suite
 from race import race_suite
 from real import real_suite
 
-SUITES = ["hostile", "faults", "real", "crash", "race"]
+SUITES = ["hostile", "faults", "real", "crash", "race", "leases"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("suites", nargs="+", choices=["crash", "race", "faults", "real", "hostile", "all"])
+    parser.add_argument("suites", nargs="+", choices=["crash", "race", "faults", "real", "hostile", "leases", "all"])
     parser.add_argument("--long", action="store_true", help="the long runs of RELIABILITY.md")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     args = parser.parse_args()
     suites = SUITES if "all" in args.suites else args.suites
-    if shutil.which("strace") is None and ("crash" in suites or "faults" in suites):
+    if shutil.which("strace") is None and ("crash" in suites or "faults" in suites or "leases" in suites):
         sys.exit("suite.py: strace is missing")
     probes = probes_from_env()
     print(f"reliability: probes {', '.join(probes)}; epoch {EPOCH!r}; seed {args.seed}", flush=True)
@@ -64,7 +67,8 @@ def main() -> int:
              "race": lambda: race_suite(probes, base, args.long),
              "faults": lambda: faults_suite(probes, base, args.long),
              "real": lambda: real_suite(probes, base),
-             "hostile": lambda: hostile_suite(probes, base)}[suite]()
+             "hostile": lambda: hostile_suite(probes, base),
+             "leases": lambda: leases_suite(probes, base, args.long, rng)}[suite]()
             T.suite = suite
             T.row()[3] = time.monotonic() - started
     finally:
