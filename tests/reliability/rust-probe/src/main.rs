@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+mod lease;
+
 struct StderrLogger;
 
 impl log::Log for StderrLogger {
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if args.len() < 2 {
         eprintln!(
-            "usage: rust-probe write|clear|read|inspect|loop-write|loop-clear|loop-read HOME ..."
+            "usage: rust-probe write|clear|read|inspect|loop-write|loop-clear|loop-read|begin|keep-alive|release|loop-lease HOME ..."
         );
         return ExitCode::from(2);
     }
@@ -167,6 +169,9 @@ fn main() -> ExitCode {
             emit(json!({"reads": reads, "failures": 0}));
         }
         _ => {
+            if let Some(code) = lease::command(command, home, &args) {
+                return code;
+            }
             eprintln!("rust-probe: unknown command or missing arguments");
             return ExitCode::from(2);
         }
