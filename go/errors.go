@@ -57,7 +57,7 @@ const (
 	// [Lease.Lost]); carried by a [*LeaseError] naming who holds the drain now.
 	StatusLost Status = C.DRAIN_STATUS_LOST
 	// StatusBusy: a lease operation waited 5 s for the writers' lock beside the marker,
-	// which another writer held all along; carried by a [*LeaseError]. Nothing was
+	// which other writers kept taken all along; carried by a [*LeaseError]. Nothing was
 	// written.
 	StatusBusy Status = C.DRAIN_STATUS_BUSY
 	// StatusInvalidToken: [Resume] was given a token that is not 32 lower-case

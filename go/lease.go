@@ -56,7 +56,7 @@ type Holder struct {
 //     lease's token (a plain Write or Clear, a restart, another lease after it
 //     expired); Holder says who holds the drain now, nil when the marker is gone.
 //     Nothing was written.
-//   - [StatusBusy]: another writer held the lock beside the marker for the library's
+//   - [StatusBusy]: other writers kept the lock beside the marker taken for the library's
 //     whole wait (5 s). Nothing was written.
 //   - [StatusInvalidToken] ([Resume]): the token is not 32 lower-case hexadecimal
 //     digits.

@@ -262,7 +262,7 @@ fn a_busy_lock_fails_after_the_bound_with_a_clear_error() {
     let error = lease::begin_with(Some(dir.path()), "x", false, &options).unwrap_err();
     assert!(matches!(error, LeaseError::Busy { .. }), "{error:?}");
     assert!(
-        error.to_string().starts_with("busy: another writer held"),
+        error.to_string().starts_with("busy: other writers kept"),
         "{error}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));

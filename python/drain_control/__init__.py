@@ -77,7 +77,7 @@ if TYPE_CHECKING:
         LeaseLostError,
         ScopedDrain,
     )
-    from drain_control._native import Classification, DrainHolder, Lease
+    from drain_control._native import Classification, DrainHolder, GatewayState, Lease
     from drain_control._watch import Change, DrainWatcher, State
 
     #: What a ``home`` argument may be: a ``str`` or any path-like object.
@@ -90,6 +90,7 @@ __all__ = [
     "DrainHeldError",
     "DrainHolder",
     "DrainWatcher",
+    "GatewayState",
     "InvalidLeaseTokenError",
     "Lease",
     "LeaseBusyError",
@@ -105,9 +106,11 @@ __all__ = [
     "drain_notification_suppressed",
     "drain_request_path",
     "drain_requested",
+    "gateway_state",
     "install_as",
     "read_drain_request",
     "resume_lease",
+    "wait_gateway_idle",
     "watch",
     "write_drain_request",
 ]
@@ -733,7 +736,7 @@ def begin_lease(
     active drain to end (``None``: do not wait; ``math.inf``: as long as it takes), each
     change of the marker being a new attempt. Raises :class:`DrainHeldError` naming the
     holder when a drain is (still) active, :class:`LeaseBusyError` (a ``TimeoutError``)
-    when another writer held the lock for ``lock_wait`` seconds (``None``: 5), and
+    when other writers kept the lock taken for ``lock_wait`` seconds (``None``: 5), and
     ``OSError`` when writing fails.
 
     Judged as :func:`drain_requested` judges: the marker of :func:`drain_request_path`,
@@ -796,6 +799,33 @@ def _lease_options(
     )
 
 
+# --- the gateway's observed state (its gateway_state.json) ----------------------------------
+
+
+def gateway_state(*, home: "Optional[HomeArg]" = None) -> "GatewayState":
+    """What the gateway says of itself in ``gateway_state.json`` beside the marker,
+    checked against the living processes: ``state`` is ``"not-running"`` (no record,
+    or its writer is gone), ``"running"``, ``"draining"`` (``in_flight`` turns, named
+    in ``work``, still running), ``"quiesced"`` (no longer running, nothing in flight)
+    or ``"unknown"`` (``reason`` says why). Never raises for what is on disk."""
+    if not _native_loaded:
+        _load()
+    return _native.observe_gateway(drain_request_path(home).parent)
+
+
+def wait_gateway_idle(
+    timeout: "Optional[float]" = None, *, home: "Optional[HomeArg]" = None
+) -> "GatewayState":
+    """Wait until the gateway is idle (quiesced, or not running), at most ``timeout``
+    seconds (``None``: as long as it takes), woken by each change of its record. Returns
+    the last state observed: check ``.idle`` (false at a timeout, with what was still in
+    flight). The GIL is released while waiting; Ctrl-C interrupts it."""
+    if not _native_loaded:
+        _load()
+    _, state = _native.wait_gateway_idle(drain_request_path(home).parent, timeout)
+    return state
+
+
 # The names bound on first read, by __getattr__ (PEP 562). The watcher's types come
 # from their own module, imported only then: it imports dataclasses, threading, typing.
 _WATCH_NAMES = frozenset({"Change", "DrainWatcher", "State"})
@@ -819,6 +849,7 @@ _NATIVE_NAMES = frozenset(
         "_DRAIN_REQUEST_FILENAME",
         "DRAIN_REQUEST_MAX_AGE_SECONDS",
         "Classification",
+        "GatewayState",
         "_native",
     }
 )

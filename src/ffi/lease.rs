@@ -135,7 +135,7 @@ unsafe fn begin(
 /// On success `*out` receives a new handle, owned by the caller (`drain_lease_free`).
 /// Returns `DRAIN_STATUS_HELD` when another drain is active (stays active past the
 /// wait), with `*out_holder` written when `out_holder` is not NULL;
-/// `DRAIN_STATUS_BUSY` when another writer held the lock for 5 s;
+/// `DRAIN_STATUS_BUSY` when other writers kept the lock taken for 5 s;
 /// `DRAIN_STATUS_IO_ERROR` or `DRAIN_STATUS_INVALID_PAYLOAD` as `drain_write_ex`, and
 /// `DRAIN_STATUS_NULL_ARGUMENT` / `DRAIN_STATUS_INVALID_UTF8` for `out` or `principal`.
 /// `*out_err`, where given, describes every failure. Thread-safe.

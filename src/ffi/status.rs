@@ -48,7 +48,7 @@ pub enum DrainStatus {
     /// given, says who holds the drain now. Nothing was written.
     Lost = 11,
     /// A lease operation waited its bound for the writers' lock beside the marker,
-    /// which another writer held all along. Nothing was written.
+    /// which other writers kept taken all along. Nothing was written.
     Busy = 12,
     /// `drain_lease_resume`: the token is not 32 lower-case hexadecimal digits.
     InvalidToken = 13,
@@ -104,7 +104,7 @@ impl DrainStatus {
                   whose the drain is now"
             }
             DrainStatus::Busy => {
-                c"another writer held the lock beside the marker for the whole wait"
+                c"other writers kept the lock beside the marker taken for the whole wait"
             }
             DrainStatus::InvalidToken => {
                 c"the token is not a lease token (32 lower-case hexadecimal digits)"

@@ -21,7 +21,8 @@ pub struct MarkerLock {
 /// Why the lock was not taken.
 #[derive(Debug)]
 pub enum LockError {
-    /// Another writer held it for the whole wait.
+    /// Other writers kept it taken for the whole wait (one at a time or in turn: the
+    /// lock is not fair to a waiter that polls).
     Busy {
         /// The lock file.
         path: PathBuf,
@@ -54,11 +55,16 @@ impl MarkerLock {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&path)
             .or_else(|error| match error.raw_os_error() {
-                // Another user's lock file: reading is enough to lock it.
+                // Another user's lock file: reading is enough to lock it. When there is
+                // none to read, the folder refused the creation: that is the error.
                 Some(libc::EACCES) => OpenOptions::new()
                     .read(true)
                     .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                    .open(&path),
+                    .open(&path)
+                    .map_err(|second| match second.kind() {
+                        std::io::ErrorKind::NotFound => error,
+                        _ => second,
+                    }),
                 _ => Err(error),
             })
             .map_err(|e| failed(Step::Lock, &path, e))?;

@@ -93,7 +93,7 @@ impl fmt::Display for LeaseError {
             LeaseError::Lost(None) => write!(f, "lease lost: the marker was removed"),
             LeaseError::Busy { lock, waited } => write!(
                 f,
-                "busy: another writer held {lock:?} for the whole {:.1} s wait",
+                "busy: other writers kept {lock:?} locked for the whole {:.1} s wait",
                 waited.as_secs_f64()
             ),
             LeaseError::Io(error) => error.fmt(f),

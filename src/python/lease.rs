@@ -91,7 +91,7 @@ pub(super) fn lease_error(py: Python<'_>, error: LeaseError) -> PyErr {
         LeaseError::Busy { lock, waited } => {
             let waited = waited.as_secs_f64();
             let strerror =
-                format!("busy: another writer held the lock for the whole {waited:.1} s wait");
+                format!("busy: other writers kept the lock taken for the whole {waited:.1} s wait");
             LeaseBusyError::new_err((strerror, lock.into_os_string(), waited))
         }
         LeaseError::Io(error) => write_error(py, &error),

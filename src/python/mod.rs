@@ -13,11 +13,12 @@
 //! [`convert`] (values and errors), [`verdict`] (the classification of a marker and its
 //! warning), [`home`] (paths and the epoch), [`rules`], [`poller`] (with [`names`], its
 //! look-ups), [`watcher`], [`write`](mod@write) (writing and clearing), [`lease`]
-//! (leases: keep-alive, release, hold, their errors) and [`begin`] (a lease's begin,
-//! which may wait).
+//! (leases: keep-alive, release, hold, their errors), [`begin`] (a lease's begin,
+//! which may wait) and [`gateway`] (the gateway's observed state).
 
 mod begin;
 mod convert;
+mod gateway;
 mod home;
 mod lease;
 mod names;
@@ -50,6 +51,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<lease::LeaseOptions>()?;
     module.add_class::<lease::Lease>()?;
     module.add_class::<begin::LeaseBegin>()?;
+    module.add_class::<gateway::GatewayState>()?;
     module.add("MAX_MARKER_BYTES", MAX_MARKER_BYTES)?;
     module.add_function(wrap_pyfunction!(home::marker_path, module)?)?;
     module.add_function(wrap_pyfunction!(home::home_folder, module)?)?;
@@ -66,5 +68,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(write::write_file, module)?)?;
     module.add_function(wrap_pyfunction!(write::remove_marker, module)?)?;
     module.add_function(wrap_pyfunction!(lease::resume_lease, module)?)?;
+    module.add_function(wrap_pyfunction!(gateway::observe_gateway, module)?)?;
+    module.add_function(wrap_pyfunction!(gateway::wait_gateway_idle, module)?)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ from gateway.drain_control import (
     DrainHeldError,
     DrainHolder,
     DrainWatcher,
+    GatewayState,
     InvalidLeaseTokenError,
     Lease,
     LeaseBusyError,
@@ -34,9 +35,11 @@ from gateway.drain_control import (
     drain_notification_suppressed,
     drain_request_path,
     drain_requested,
+    gateway_state,
     install_as,
     read_drain_request,
     resume_lease,
+    wait_gateway_idle,
     watch,
     write_drain_request,
 )
@@ -101,6 +104,12 @@ async def scoped(home: Path) -> bool:
         return lease.lost is None and drain_notification_suppressed(home=home)
 
 
+def before_migrating(home: Path) -> bool:
+    now: GatewayState = gateway_state(home=home)
+    waited: GatewayState = wait_gateway_idle(0.5, home=home)
+    return now.idle == waited.idle and waited.in_flight is None
+
+
 # The original's module-level names that a host reads or patches.
 path: Path = drain_request_path()
 path_in: Path = dc.drain_request_path(Path("/srv/hermes"))
@@ -120,3 +129,4 @@ states: list[State] = asyncio.run(follow(home))
 copy: ModuleType = install_as("host_drain_control_copy")
 lease_home: Path = home / "leases"
 assert exclusive(lease_home) is None and asyncio.run(scoped(lease_home))
+assert before_migrating(lease_home)
