@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+import sys
+import threading
 import time
 import uuid
 
@@ -97,3 +100,62 @@ def run(demo: Demo) -> None:
     t0, took, _ = demo.drainctl("cancel")
     demo.step("the dashboard cancels the drain", "$ drainctl cancel", t0, "absent",
               f"the command took {took:.1f} ms")
+
+    migrate_when_idle(demo)
+
+
+def migrate_when_idle(demo: Demo) -> None:
+    """Drain, wait for the turns in flight, migrate, release: the operator's recipe. A
+    user's long turn is in flight when `drainctl run --wait-idle` begins the drain; the
+    migration (a command printing when it started) must start only once the gateway's
+    gateway_state.json says nothing is in flight, and within moments of it."""
+    reply: dict[str, float | str] = {}
+
+    def long_turn() -> None:
+        with socket.create_connection(("127.0.0.1", demo.client.port), timeout=30) as sock:
+            sock.sendall(b"turn long-1 1000\n")
+            reply["text"] = sock.makefile("rb").readline().decode().strip()
+            reply["t"] = now()
+
+    user = threading.Thread(target=long_turn, daemon=True)
+    user.start()
+    gateway = demo.participants[0]
+    deadline = time.monotonic() + demo.patience
+    while time.monotonic() < deadline and not any(
+        "turn:long-1" in (e.get("active_work") or []) for _, e in gateway.other
+    ):
+        time.sleep(0.005)
+    migration = "import time; print(repr(time.time()))"
+    t0, took, out = demo.drainctl(
+        "run", "--principal", "ops-migration", "--wait-idle=30", "--", sys.executable, "-c", migration
+    )
+    demo.step(
+        "a user's long turn is in flight; the dashboard drains, waits for it, migrates, releases",
+        "$ drainctl run --principal ops-migration --wait-idle=30 -- <migration>",
+        t0,
+        "absent",
+        f"the command took {took:.0f} ms",
+    )
+    user.join(5)
+    quiesced = [
+        e["t"]
+        for _, e in gateway.other
+        if e.get("event") == "record" and e["t"] >= t0 and e.get("gateway_state") == "draining"
+        and not e.get("active_work")
+    ]
+    try:
+        started = float(out.splitlines()[-1])
+    except (IndexError, ValueError):
+        demo.fail(f"the migration printed no start time: {out!r}")
+        return
+    if reply.get("text") != "served long-1":
+        demo.fail(f"the long turn was not served: {reply.get('text')!r}")
+    if not quiesced:
+        demo.fail("the gateway never wrote a record saying draining with nothing in flight")
+        return
+    waited = started - quiesced[0]
+    demo.say(f"      {demo.ms(quiesced[0] - t0):>10}  {'gateway':<15} record: draining, nothing in flight")
+    demo.say(f"      {demo.ms(started - t0):>10}  {'migration':<15} started, {waited * 1000:.1f} ms later")
+    if not 0 <= waited < 0.5:
+        demo.fail(f"the migration started {waited * 1000:.1f} ms after the gateway went idle "
+                  "(expected: after it, within 500 ms)")
