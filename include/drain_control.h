@@ -133,7 +133,7 @@ enum drain_status
   DRAIN_STATUS_LOST = 11,
   /**
    * A lease operation waited its bound for the writers' lock beside the marker,
-   * which another writer held all along. Nothing was written.
+   * which other writers kept taken all along. Nothing was written.
    */
   DRAIN_STATUS_BUSY = 12,
   /**
@@ -901,7 +901,7 @@ const char *drain_state_name(uint32_t state);
  * On success `*out` receives a new handle, owned by the caller (`drain_lease_free`).
  * Returns `DRAIN_STATUS_HELD` when another drain is active (stays active past the
  * wait), with `*out_holder` written when `out_holder` is not NULL;
- * `DRAIN_STATUS_BUSY` when another writer held the lock for 5 s;
+ * `DRAIN_STATUS_BUSY` when other writers kept the lock taken for 5 s;
  * `DRAIN_STATUS_IO_ERROR` or `DRAIN_STATUS_INVALID_PAYLOAD` as `drain_write_ex`, and
  * `DRAIN_STATUS_NULL_ARGUMENT` / `DRAIN_STATUS_INVALID_UTF8` for `out` or `principal`.
  * `*out_err`, where given, describes every failure. Thread-safe.

@@ -1,7 +1,7 @@
 //! The contract's numbers and names, in one place (`../shared/spec/contract.md`).
 //!
 //! A leaf: every other module takes its limits and field names from here, and the
-//! rules that use them live in [`crate::classify`].
+//! rules that use them live in [`mod@crate::classify`].
 
 /// The marker's file name inside the home folder.
 pub const MARKER_FILE_NAME: &str = ".drain_request.json";

@@ -1,7 +1,7 @@
 //! Reading the marker file at a path and judging it, with the warning it deserves.
 //!
 //! The entry points for callers that log through their own host (the Python binding,
-//! the watcher, `drainctl`): nothing here logs. [`crate::drain`] adds the logging for
+//! the watcher, `drainctl`): nothing here logs. The crate's top-level functions add the logging for
 //! the plain Rust API.
 
 use std::ffi::CStr;

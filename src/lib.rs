@@ -22,7 +22,7 @@
 //! # Ok::<(), drain_control::Error>(())
 //! ```
 //!
-//! Everything that decides "draining" goes through the pure [`classify`], which takes
+//! Everything that decides "draining" goes through the pure [`classify()`], which takes
 //! marker bytes, the current epoch and a clock reading; the functions above add only
 //! the file I/O and the warnings, which go to the [`log`] facade. [`watch`] reports
 //! each change as it happens; [`inspect`] serves bindings that log through their host.

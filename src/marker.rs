@@ -1,6 +1,6 @@
 //! What a marker holds: the read result of its bytes, and the payload a write makes.
 //!
-//! What that means (draining or not) is decided in [`crate::classify`].
+//! What that means (draining or not) is decided in [`mod@crate::classify`].
 
 use serde::Serialize;
 use serde_json::{Map, Value};
