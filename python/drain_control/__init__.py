@@ -221,6 +221,7 @@ def _load() -> None:
     namespace["_native"] = native
     namespace.setdefault("__version__", native.__version__)
     namespace.setdefault("Classification", native.Classification)
+    namespace.setdefault("GatewayState", native.GatewayState)
     for name, value in (
         ("_DRAIN_REQUEST_FILENAME", native.MARKER_FILE_NAME),
         ("DRAIN_REQUEST_MAX_AGE_SECONDS", native.MAX_AGE_SECONDS),
