@@ -5,6 +5,10 @@ the module a host gets through the one-line shim ``gateway/drain_control.py``
 (``from drain_control import install_as; install_as(__name__)``), imported as
 ``gateway.drain_control`` exactly as the host's own code and tests import it. Every
 test that uses ``dc`` runs against both.
+
+What only some test files share is in helper modules beside this file
+(``namespace_helpers.py``, ``differential_helpers.py``, ``watch_helpers.py``,
+``original_behaviours_helpers.py``), which they import by name.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ UPSTREAM = Path(
 )
 EPOCH = "0f6d3c1e-7d1a-4c55-9a43-0f2b1e4b5c6d:1234"
 OTHER_EPOCH = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee:99"
+
+# Makes the helper modules beside this file importable by the test modules:
+# --import-mode=importlib puts no test folder on sys.path. Appended, so that nothing
+# installed is shadowed.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.append(_HERE)
 
 
 def load_original(name: str = "original_drain_control") -> ModuleType:
@@ -148,6 +159,19 @@ def dc(
     _reset(module)
     yield module
     _reset(module)
+
+
+@pytest.fixture
+def both(dc: ModuleType, original: ModuleType) -> list[ModuleType]:
+    """The module under test and the original, to run one scenario on each."""
+    return [dc, original]
+
+
+@pytest.fixture
+def epoch(dc: ModuleType, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pins the current epoch through the module attribute hosts patch."""
+    monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: EPOCH)
+    return EPOCH
 
 
 @pytest.fixture

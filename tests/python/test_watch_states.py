@@ -1,95 +1,43 @@
 """The drain watcher (``drain_control.watch``), with real files, against the installed
-wheel: as a plain iterator, with ``next(timeout)``, and with ``async for`` in asyncio.
+wheel: the states it reports as a marker comes, goes, changes epoch and expires, and
+as its folder comes and goes; and the host's alias, which logs under its own name.
+(Timeouts and closing: ``test_watch_lifecycle.py``; asyncio: ``test_watch_asyncio.py``.)
 
 Most tests run against the package and against the host's alias of it (the ``dc``
 fixture). Waits are bounded by generous timeouts (a slow CI machine must not fail a
 test), while the fallback interval is set long, so that a change seen in time was seen
-through the folder watch, not through a fallback re-read.
+through the folder watch, not through a fallback re-read (``watch_helpers.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
 import shutil
-import signal
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 
 import drain_control
 
-EPOCH = "0f6d3c1e-7d1a-4c55-9a43-0f2b1e4b5c6d:1234"
-OTHER_EPOCH = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee:99"
-# Long: a change must be seen through inotify, never through the fallback re-read.
-SLOW_FALLBACK = 60.0
-# How long a test waits for a change before failing.
-PATIENCE = 5.0
-# How long "no change" is watched for.
-QUIET = 0.3
-
-
-@pytest.fixture
-def epoch(dc: ModuleType, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Pins the current epoch through the module attribute hosts patch."""
-    monkeypatch.setattr(dc, "current_instantiation_epoch", lambda: EPOCH)
-    return EPOCH
-
-
-def marker_path(home: Path) -> Path:
-    return home / ".drain_request.json"
-
-
-def put(home: Path, body: Any) -> None:
-    """An atomic hand-written marker (temp file and rename, as every writer does)."""
-    home.mkdir(parents=True, exist_ok=True)
-    tmp = home / "..drain_request_test.tmp"
-    if isinstance(body, bytes):
-        tmp.write_bytes(body)
-    else:
-        tmp.write_text(json.dumps(body, indent=2), encoding="utf-8")
-    os.replace(tmp, marker_path(home))
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def body(epoch: str = EPOCH, requested_at: Optional[str] = None, **extra: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "action": "drain",
-        "requested_at": requested_at or iso(datetime.now(timezone.utc)),
-        "principal": "dashboard",
-        "epoch": epoch,
-        "suppress_notification": False,
-    }
-    result.update(extra)
-    return result
-
-
-def watcher(dc: ModuleType, home: Path, **options: Any) -> drain_control.DrainWatcher:
-    options.setdefault("fallback_interval", SLOW_FALLBACK)
-    w: drain_control.DrainWatcher = dc.watch(home=home, **options)
-    return w
-
-
-def expect(w: drain_control.DrainWatcher, state: str) -> drain_control.Change:
-    change = w.next(timeout=PATIENCE)
-    assert change is not None, f"no change within {PATIENCE}s, expected {state}"
-    assert change.state == state, change
-    return change
-
-
-def expect_quiet(w: drain_control.DrainWatcher) -> None:
-    change = w.next(timeout=QUIET)
-    assert change is None, f"unexpected change: {change}"
+from watch_helpers import (
+    EPOCH,
+    OTHER_EPOCH,
+    PATIENCE,
+    QUIET,
+    SLOW_FALLBACK,
+    body,
+    expect,
+    expect_quiet,
+    iso,
+    marker_path,
+    put,
+    watcher,
+)
 
 
 # --- the states ------------------------------------------------------------------
@@ -334,232 +282,6 @@ def test_home_resolution_at_watch_time(
         expect_quiet(w)
         dc.write_drain_request(home=first)
         expect(w, "active")
-
-
-# --- timeouts, stopping, closing ----------------------------------------------------
-
-
-def test_next_with_a_timeout(dc: ModuleType, home: Path, epoch: str) -> None:
-    with watcher(dc, home) as w:
-        expect(w, "absent")
-        started = time.monotonic()
-        assert w.next(timeout=0) is None
-        assert w.next(timeout=0.2) is None
-        assert 0.2 <= time.monotonic() - started < PATIENCE
-        with pytest.raises(ValueError):
-            w.next(timeout=-1)
-        with pytest.raises(ValueError):
-            w.next(timeout=float("nan"))
-
-
-def test_bad_options(dc: ModuleType, home: Path) -> None:
-    for bad in (0, -1.0, float("nan"), float("inf")):
-        with pytest.raises(ValueError):
-            dc.watch(home=home, fallback_interval=bad)
-
-
-def test_close_from_another_thread_ends_a_blocked_iteration(
-    dc: ModuleType, home: Path, epoch: str
-) -> None:
-    w = watcher(dc, home)
-    seen: list[str] = []
-    done = threading.Event()
-
-    def consume() -> None:
-        for change in w:  # blocks for ever: only the close ends it
-            seen.append(change.state)
-        done.set()
-
-    consumer = threading.Thread(target=consume)
-    consumer.start()
-    time.sleep(0.2)
-    dc.write_drain_request(home=home)
-    time.sleep(0.2)
-    started = time.monotonic()
-    w.close()
-    assert done.wait(PATIENCE), "the iteration did not end after close()"
-    assert time.monotonic() - started < 1.0
-    consumer.join()
-    assert seen == ["absent", "active"]
-    assert w.closed and w.next(timeout=0) is None and list(w) == []
-    w.close()  # idempotent
-    with pytest.raises(ValueError):
-        w.fileno()
-
-
-@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
-def test_a_signal_interrupts_a_blocked_next(dc: ModuleType, home: Path, epoch: str) -> None:
-    # Ctrl-C must reach a program blocked on a watcher: Python's signal handlers run
-    # while next() waits (here a handler that raises, as SIGINT's does).
-    class Interrupted(Exception):
-        pass
-
-    def handler(signum: int, frame: object) -> None:
-        raise Interrupted
-
-    previous = signal.signal(signal.SIGUSR1, handler)
-    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1))
-    try:
-        with watcher(dc, home) as w:
-            expect(w, "absent")
-            started = time.monotonic()
-            timer.start()
-            with pytest.raises(Interrupted):
-                w.next()  # no timeout: only the signal ends it
-            assert time.monotonic() - started < 2.0
-            # The watcher is still usable afterwards.
-            dc.write_drain_request(home=home)
-            expect(w, "active")
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGUSR1, previous)
-
-
-def test_the_gil_is_released_while_waiting(dc: ModuleType, home: Path, epoch: str) -> None:
-    with watcher(dc, home) as w:
-        expect(w, "absent")
-        counter = [0]
-        stop = threading.Event()
-
-        def spin() -> None:
-            while not stop.is_set():
-                counter[0] += 1
-
-        spinner = threading.Thread(target=spin)
-        spinner.start()
-        try:
-            before = counter[0]
-            assert w.next(timeout=0.3) is None
-            assert counter[0] - before > 1000
-        finally:
-            stop.set()
-            spinner.join()
-
-
-def test_close_releases_the_descriptors(dc: ModuleType, home: Path) -> None:
-    fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
-    for _ in range(50):
-        with dc.watch(home=home) as w:
-            assert w.fileno() >= 0
-    if fds is not None:
-        assert len(os.listdir("/proc/self/fd")) <= fds + 1
-
-
-def test_a_watcher_is_usable_from_a_plain_selector(dc: ModuleType, home: Path, epoch: str) -> None:
-    import selectors
-
-    with watcher(dc, home) as w, selectors.DefaultSelector() as selector:
-        selector.register(w, selectors.EVENT_READ)  # through fileno()
-        assert selector.select(PATIENCE), "the initial state must make it readable"
-        expect(w, "absent")
-        dc.write_drain_request(home=home)
-        assert selector.select(PATIENCE)
-        change = w.next(timeout=0)
-        assert change is not None and change.state == "active"
-        selector.unregister(w)
-
-
-# --- asyncio ---------------------------------------------------------------------------
-
-
-def test_async_for_does_not_block_the_event_loop(dc: ModuleType, home: Path, epoch: str) -> None:
-    async def main() -> tuple[list[str], int, list[float]]:
-        w = watcher(dc, home)
-        ticks = 0
-        gaps: list[float] = []
-
-        async def heartbeat() -> None:
-            nonlocal ticks
-            last = time.monotonic()
-            while True:
-                await asyncio.sleep(0.01)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
-                ticks += 1
-
-        async def dashboard() -> None:
-            await asyncio.sleep(0.3)
-            dc.write_drain_request(home=home)
-            await asyncio.sleep(0.3)
-            dc.clear_drain_request(home=home)
-            await asyncio.sleep(0.3)
-            w.close()  # from another task: ends the async for
-
-        beat = asyncio.create_task(heartbeat())
-        board = asyncio.create_task(dashboard())
-        seen = []
-        async with w:
-            async for change in w:
-                seen.append(change.state)
-        await board
-        beat.cancel()
-        return seen, ticks, gaps
-
-    seen, ticks, gaps = asyncio.run(asyncio.wait_for(main(), PATIENCE * 2))
-    assert seen == ["absent", "active", "absent"]
-    # 0.9 s of 10 ms beats: the loop ran all along (a blocked loop would give ~0).
-    assert ticks > 30, ticks
-    assert max(gaps) < 0.5, max(gaps)
-
-
-def test_async_close_from_another_thread(dc: ModuleType, home: Path, epoch: str) -> None:
-    w = watcher(dc, home)
-
-    async def main() -> list[str]:
-        threading.Timer(0.3, w.close).start()
-        return [change.state async for change in w]
-
-    started = time.monotonic()
-    assert asyncio.run(asyncio.wait_for(main(), PATIENCE)) == ["absent"]
-    assert time.monotonic() - started < PATIENCE
-    assert w.closed
-    with pytest.raises(ValueError):
-        w.fileno()
-
-
-def test_async_wait_timeout_and_cancellation(dc: ModuleType, home: Path, epoch: str) -> None:
-    async def main() -> None:
-        with watcher(dc, home) as w:
-            change = await w.wait(timeout=PATIENCE)
-            assert change is not None and change.state == "absent"
-            assert await w.wait(timeout=0.1) is None
-            # A cancelled wait unregisters the descriptor: the watcher stays usable.
-            task = asyncio.create_task(w.wait())
-            await asyncio.sleep(0.05)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            dc.write_drain_request(home=home)
-            change = await w.wait(timeout=PATIENCE)
-            assert change is not None and change.state == "active"
-            # Two concurrent waits on one watcher are refused, not silently starved.
-            first = asyncio.create_task(w.wait())
-            await asyncio.sleep(0.05)
-            with pytest.raises(RuntimeError):
-                await w.wait()
-            first.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await first
-
-    asyncio.run(asyncio.wait_for(main(), PATIENCE * 2))
-
-
-def test_async_expiry_without_any_file_event(dc: ModuleType, home: Path, epoch: str) -> None:
-    async def main() -> list[str]:
-        states = []
-        async with watcher(dc, home, _max_age_seconds=0.3) as w:
-            dc.write_drain_request(home=home)
-            async for change in w:
-                states.append(change.state)
-                if change.state == "expired":
-                    break
-        return states
-
-    assert asyncio.run(asyncio.wait_for(main(), PATIENCE)) in (
-        ["absent", "active", "expired"],
-        ["active", "expired"],
-    )
 
 
 # --- the host's alias ------------------------------------------------------------------
