@@ -16,10 +16,10 @@ LEASE_KEYS = KEYS + ["owner_token"]
 LOCK_WAIT_US = 5_000_000  # the contract's lock bound (src/contract.rs LOCK_WAIT)
 SLACK_US = 1_000_000  # a read, a write with its fsyncs, a busy machine's scheduling
 
-# Who takes part, by language, once its probe answers the lease commands (README.md):
-# how many loop-lease processes it runs in a race, and whether it is killed at every
-# system call (C and Rust always; a binding whose probe gains the commands joins the
-# race by itself, and the kills with --long, as the crash suite's Go).
+# Who takes part, by language, once its probe answers the lease commands (README.md;
+# every probe does): how many loop-lease processes it runs in a race, and whether it is
+# killed at every system call (C and Rust always; Go with --long, as in the crash
+# suite).
 LOOPERS = {"c": 2, "rust": 2, "go": 2, "python": 1}
 KILLED = ["c", "rust"]
 KILLED_LONG = ["go"]

@@ -68,7 +68,7 @@ def run_nobody(argv: list, **kw) -> subprocess.CompletedProcess:
 
 
 def stage_python(probe: Probe, dest: Path, problems: list, notes: list) -> Optional[Probe]:
-    """The Python probe for nobody: probe.py and the installed drain_control package (the
+    """The Python probe for nobody: probe.py (with probe_lease.py) and the installed drain_control package (the
     same files the venv imports) in dest, run by the first interpreter that works there
     as nobody: the venv's own base interpreter, else a copy of it (binary, libpython,
     standard library) in dest/runtime, else the system's /usr/bin/python3."""
@@ -81,6 +81,7 @@ def stage_python(probe: Probe, dest: Path, problems: list, notes: list) -> Optio
     dest.mkdir(parents=True)
     shutil.copytree(facts["package"], dest / "drain_control", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(script, dest / "probe.py")
+    shutil.copy2(Path(script).with_name("probe_lease.py"), dest / "probe_lease.py")  # its lease commands
     make_public(dest)
     flags = ["-E", "-s", "-B"]  # no PYTHON* variables, user site or bytecode writes
 

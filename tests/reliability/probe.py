@@ -59,13 +59,20 @@ STEPS = {
     "renaming the new marker into place": "rename",
     "flushing the folder": "sync_folder",
     "removing the marker": "remove",
+    "locking the writers' lock file": "lock",
 }
 STEP_RE = re.compile(r"^(?P<os>.*) \((?P<step>" + "|".join(re.escape(d) for d in STEPS)
                      + r")(?: (?P<path>'.*'|\".*\"))?\)$", re.DOTALL)
 
 
 def failure(op: str, error: BaseException, started: float, took: Optional[int] = None) -> int:
-    """A failed call as the probe line: for the OSError of a write, "marker" is its
+    """A failed call as the probe line (describe)."""
+    emit(describe(op, error, started, took))
+    return 1
+
+
+def describe(op: str, error: BaseException, started: float, took: Optional[int] = None) -> dict:
+    """A failed call as the probe's answer: for the OSError of a write, "marker" is its
     filename (the marker path) and "step" and "path" (the path the failing call acted
     on) are read from its strerror, "<OS text> (<step>[ <repr of the path>])"; the path
     is the marker when the strerror names none."""
@@ -87,8 +94,7 @@ def failure(op: str, error: BaseException, started: float, took: Optional[int] =
             out["strerror_os"] = m.group("os")
         else:
             out["step"] = None  # the strerror names no step: the suite fails it
-    emit(out)
-    return 1
+    return out
 
 
 def deadline(arg: str) -> float:
@@ -122,9 +128,12 @@ def main(argv: list) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if len(argv) < 2:
-        print("usage: probe.py write|clear|read|inspect|loop-* HOME ...", file=sys.stderr)
+        print("usage: probe.py write|clear|read|inspect|loop-*|begin|keep-alive|release HOME ...", file=sys.stderr)
         return 2
     command, home = argv[0], arg(argv[1], path=True)
+    if command in ("begin", "keep-alive", "release", "loop-lease"):
+        import probe_lease  # the lease commands, beside this file
+        return probe_lease.command(command, home, argv[2:])
     if command in ("write", "clear"):
         # The module loads its native part and the standard library it needs on first
         # use; do that before the traced call, so that the faults suite injects into

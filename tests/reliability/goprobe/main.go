@@ -103,10 +103,13 @@ func failure(op string, err error, us int64) map[string]any {
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: goprobe write|clear|read|inspect|loop-write|loop-clear|loop-read HOME ...")
+		fmt.Fprintln(os.Stderr, "usage: goprobe write|clear|read|inspect|loop-write|loop-clear|loop-read|begin|keep-alive|release|loop-lease HOME ...")
 		os.Exit(2)
 	}
 	cmd, home := os.Args[1], arg(os.Args[2])
+	if leaseCommand(cmd, home, os.Args[3:]) {
+		return
+	}
 	start := time.Now()
 	us := func() int64 { return time.Since(start).Microseconds() }
 	switch {
