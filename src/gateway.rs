@@ -35,6 +35,9 @@ pub enum Observed {
     NotRunning {
         /// Why, for people.
         reason: String,
+        /// Whether there was a record at all (false: no `gateway_state.json`, a home
+        /// no gateway uses).
+        record: bool,
     },
     /// A live gateway serving turns (`gateway_state` is `"running"`): a drain target.
     Running(InFlight),
@@ -112,7 +115,7 @@ impl fmt::Display for InFlight {
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Observed::NotRunning { reason } => write!(f, "not running ({reason})"),
+            Observed::NotRunning { reason, .. } => write!(f, "not running ({reason})"),
             Observed::Running(in_flight) => write!(f, "running, {in_flight}"),
             Observed::Draining { state, in_flight } => {
                 write!(f, "{}, {in_flight}", state.escape_debug())
@@ -152,6 +155,7 @@ pub fn judge(raw: RawMarker, alive: impl Fn(u32, Option<u64>) -> Liveness) -> Ob
         RawMarker::Absent => {
             return Observed::NotRunning {
                 reason: format!("no {GATEWAY_STATE_FILE_NAME}"),
+                record: false,
             };
         }
         RawMarker::Unreadable(error) => return unknown(&format!("unreadable: {error}")),
@@ -184,11 +188,13 @@ pub fn judge(raw: RawMarker, alive: impl Fn(u32, Option<u64>) -> Liveness) -> Ob
         Liveness::Gone => {
             return Observed::NotRunning {
                 reason: format!("its writer, pid {pid}, is gone"),
+                record: true,
             };
         }
         Liveness::Recycled => {
             return Observed::NotRunning {
                 reason: format!("pid {pid} now belongs to another process"),
+                record: true,
             };
         }
     }
@@ -219,10 +225,8 @@ pub fn judge(raw: RawMarker, alive: impl Fn(u32, Option<u64>) -> Liveness) -> Ob
 /// decimal digits (Python's `int(str)`: surrounding whitespace, a sign, single
 /// underscores between digits).
 fn active_agents(value: &Value) -> u64 {
-    let clamp = |negative: bool, digits: &str| match negative {
-        true => 0,
-        false => digits.parse::<u64>().unwrap_or(u64::MAX),
-    };
+    // Digits only, so the one failure is overflow: a count beyond u64 saturates.
+    let count = |digits: &str| digits.parse::<u64>().unwrap_or(u64::MAX);
     match value {
         Value::Bool(flag) => u64::from(*flag),
         Value::Number(number) if json::is_float_text(number.as_str()) => {
@@ -230,7 +234,11 @@ fn active_agents(value: &Value) -> u64 {
         }
         Value::Number(number) => {
             let text = number.as_str();
-            clamp(text.starts_with('-'), text.trim_start_matches('-'))
+            if text.starts_with('-') {
+                0
+            } else {
+                count(text)
+            }
         }
         Value::String(text) => {
             let text = text.trim_matches(crate::home::is_python_space);
@@ -251,7 +259,7 @@ fn active_agents(value: &Value) -> u64 {
             if negative && digits.bytes().any(|b| b != b'0') {
                 return 0;
             }
-            clamp(false, &digits)
+            count(&digits)
         }
         _ => 0,
     }

@@ -104,7 +104,7 @@ fn no_record_or_a_dead_or_recycled_writer_is_not_running() {
     gone["pid"] = json!(dead);
     let got = observed(&gone);
     assert!(
-        matches!(&got, Observed::NotRunning { reason } if reason.contains("is gone")),
+        matches!(&got, Observed::NotRunning { reason, .. } if reason.contains("is gone")),
         "{got:?}"
     );
     assert!(got.is_idle());
@@ -113,7 +113,7 @@ fn no_record_or_a_dead_or_recycled_writer_is_not_running() {
     recycled["start_time"] = json!(own_start_time() + 1);
     let got = observed(&recycled);
     assert!(
-        matches!(&got, Observed::NotRunning { reason } if reason.contains("another process")),
+        matches!(&got, Observed::NotRunning { reason, .. } if reason.contains("another process")),
         "{got:?}"
     );
 }

@@ -45,7 +45,7 @@ impl From<&Observed> for GatewayState {
             Observed::Draining { state, .. } | Observed::Quiesced { state } => {
                 (Some(state.clone()), None)
             }
-            Observed::NotRunning { reason } | Observed::Unknown { reason } => {
+            Observed::NotRunning { reason, .. } | Observed::Unknown { reason } => {
                 (None, Some(reason.clone()))
             }
         };

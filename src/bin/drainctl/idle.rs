@@ -18,7 +18,7 @@ pub fn report(observed: &Observed) -> Value {
     let (gateway_state, reason) = match observed {
         Observed::Draining { state, .. } | Observed::Quiesced { state } => (Some(state), None),
         Observed::Running(_) => (None, None),
-        Observed::NotRunning { reason } | Observed::Unknown { reason } => (None, Some(reason)),
+        Observed::NotRunning { reason, .. } | Observed::Unknown { reason } => (None, Some(reason)),
     };
     json!({
         "state": observed.as_str(),
@@ -37,7 +37,7 @@ pub fn report(observed: &Observed) -> Value {
 /// Whether prose should mention the gateway: not when there is no record at all (a
 /// home no gateway uses), where the marker's line says enough.
 pub fn worth_a_line(observed: &Observed) -> bool {
-    !matches!(observed, Observed::NotRunning { reason } if reason.starts_with("no "))
+    !matches!(observed, Observed::NotRunning { record: false, .. })
 }
 
 /// The failure of a wait that ended with the gateway still busy (exit 3).
