@@ -41,6 +41,9 @@ class Demo:
         self.args = args
         self.failures: list[str] = []
         self.steps: list[Step] = []
+        # Moments the drain state changes that no step starts: a release at the end of
+        # `drainctl run` (check_turns counts them as actions).
+        self.marks: list[float] = []
         self.participants: list[Participant] = []
         self.client: Optional[Client] = None
         self.started = time.monotonic()
@@ -282,7 +285,7 @@ class Demo:
             return 0, 0, 0
         gateway = self.participants[0]
         changes = [s for s in gateway.seen if not s.keep_alive]
-        actions = sorted(s.t0 for s in self.steps if s.t0 > 0)
+        actions = sorted([s.t0 for s in self.steps if s.t0 > 0] + self.marks)
         wrong = []
         for turn in self.client.turns:
             before = [s for s in changes if s.t <= turn.sent]

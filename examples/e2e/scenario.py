@@ -148,6 +148,9 @@ def migrate_when_idle(demo: Demo) -> None:
     except (IndexError, ValueError):
         demo.fail(f"the migration printed no start time: {out!r}")
         return
+    # The drain ends once the migration exits, inside the command: a moment before that
+    # release, for the turns on their way when it came.
+    demo.marks.append(started)
     if reply.get("text") != "served long-1":
         demo.fail(f"the long turn was not served: {reply.get('text')!r}")
     if not quiesced:
